@@ -1,0 +1,359 @@
+//! A table: its definition as DescribeTable shows it ([`TableMeta`]) and its items ([`TableData`]), each behind
+//! its own lock. Every item write goes through [`TableData`], so later change capture (streams, indexes) has one
+//! place to hook into, inside the same critical section as the write.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use parking_lot::{Mutex, MutexGuard, RwLock};
+
+use super::{
+    key::{KeySchema, ScalarType, StoredKey},
+    value::{Item, item_size},
+    wire,
+};
+
+/// The lifecycle states of a table, as AWS names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableStatus {
+    /// Being created (only ever shown in CreateTable's response: tables are usable at once).
+    Creating,
+    /// Usable.
+    Active,
+    /// Being updated (only shown in UpdateTable's response).
+    Updating,
+    /// Being deleted (only shown in DeleteTable's response).
+    Deleting,
+}
+
+impl TableStatus {
+    /// The status as AWS spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableStatus::Creating => "CREATING",
+            TableStatus::Active => "ACTIVE",
+            TableStatus::Updating => "UPDATING",
+            TableStatus::Deleting => "DELETING",
+        }
+    }
+}
+
+/// How a table is billed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BillingMode {
+    /// PROVISIONED (AWS's default).
+    Provisioned,
+    /// PAY_PER_REQUEST (on demand).
+    PayPerRequest,
+}
+
+/// Provisioned throughput and its change history.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Throughput {
+    /// Read capacity units (0 on demand).
+    pub read: i64,
+    /// Write capacity units (0 on demand).
+    pub write: i64,
+    /// When capacity last went up.
+    pub last_increase: Option<f64>,
+    /// When capacity last went down.
+    pub last_decrease: Option<f64>,
+    /// Decreases since midnight UTC.
+    pub decreases_today: i64,
+}
+
+impl Throughput {
+    fn describe(&self) -> wire::ProvisionedThroughputDescription {
+        wire::ProvisionedThroughputDescription {
+            last_increase_date_time: self.last_increase,
+            last_decrease_date_time: self.last_decrease,
+            number_of_decreases_today: self.decreases_today,
+            read_capacity_units: self.read,
+            write_capacity_units: self.write,
+        }
+    }
+}
+
+/// A secondary index's definition.
+#[derive(Clone, Debug)]
+pub struct Index {
+    /// Index name.
+    pub name: String,
+    /// The index's key schema.
+    pub key_schema: KeySchema,
+    /// The projection as declared.
+    pub projection: wire::Projection,
+    /// Throughput (GSIs only).
+    pub throughput: Throughput,
+    /// IndexStatus (GSIs only): CREATING, ACTIVE, ...
+    pub status: &'static str,
+}
+
+/// A table's stream setting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamSetting {
+    /// Whether the stream is on (a disabled stream stays described until another is enabled).
+    pub enabled: bool,
+    /// KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES.
+    pub view_type: String,
+    /// The stream's label: its creation time, `YYYY-MM-DDTHH:MM:SS.mmm` UTC.
+    pub label: String,
+}
+
+/// Everything about a table except its items.
+#[derive(Clone, Debug)]
+pub struct TableMeta {
+    /// Lifecycle status.
+    pub status: TableStatus,
+    /// Attribute definitions, in the order given.
+    pub attribute_definitions: Vec<(String, ScalarType)>,
+    /// The table's key schema.
+    pub key_schema: KeySchema,
+    /// Billing mode.
+    pub billing_mode: BillingMode,
+    /// Provisioned throughput.
+    pub throughput: Throughput,
+    /// When the table last switched to (or was created with) on-demand billing.
+    pub pay_per_request_since: Option<f64>,
+    /// Local secondary indexes.
+    pub local_indexes: Vec<Index>,
+    /// Global secondary indexes.
+    pub global_indexes: Vec<Index>,
+    /// The latest stream, if a stream was ever enabled.
+    pub stream: Option<StreamSetting>,
+    /// SSE specification as given.
+    pub sse: Option<wire::SseSpecification>,
+    /// Table class, when not the default.
+    pub table_class: Option<String>,
+    /// Whether DeleteTable is refused.
+    pub deletion_protection: bool,
+    /// Tags, in insertion order.
+    pub tags: Vec<(String, String)>,
+}
+
+impl TableMeta {
+    /// Key schemas of every index, with the index name, for checking index key types on writes.
+    pub fn index_key_schemas(&self) -> impl Iterator<Item = (&str, &KeySchema)> {
+        self.local_indexes
+            .iter()
+            .chain(&self.global_indexes)
+            .map(|i| (i.name.as_str(), &i.key_schema))
+    }
+}
+
+/// A table's items and their accounting.
+#[derive(Debug, Default)]
+pub struct TableData {
+    items: BTreeMap<StoredKey, Item>,
+    size_bytes: u64,
+}
+
+impl TableData {
+    /// The item at `key`.
+    pub fn get(&self, key: &StoredKey) -> Option<&Item> {
+        self.items.get(key)
+    }
+
+    /// Stores `item` at `key`, returning the item it replaced.
+    pub fn put(&mut self, key: StoredKey, item: Item) -> Option<Item> {
+        self.size_bytes += item_size(&item) as u64;
+        let old = self.items.insert(key, item);
+        if let Some(old) = &old {
+            self.size_bytes -= item_size(old) as u64;
+        }
+        old
+    }
+
+    /// Removes the item at `key`, returning it.
+    pub fn delete(&mut self, key: &StoredKey) -> Option<Item> {
+        let old = self.items.remove(key);
+        if let Some(old) = &old {
+            self.size_bytes -= item_size(old) as u64;
+        }
+        old
+    }
+
+    /// Number of items.
+    pub fn item_count(&self) -> u64 {
+        self.items.len() as u64
+    }
+
+    /// Total size of the items, as AWS counts it.
+    pub fn size_bytes(&self) -> u64 {
+        self.size_bytes
+    }
+}
+
+/// A DynamoDB table.
+#[derive(Debug)]
+pub struct Table {
+    /// Table name.
+    pub name: String,
+    /// The account that owns it.
+    pub account: String,
+    /// Its region.
+    pub region: String,
+    /// `arn:aws:dynamodb:<region>:<account>:table/<name>`.
+    pub arn: String,
+    /// TableId, a UUID.
+    pub id: String,
+    /// CreationDateTime, epoch seconds.
+    pub created: f64,
+    meta: RwLock<Arc<TableMeta>>,
+    data: Mutex<TableData>,
+}
+
+impl Table {
+    /// A new, empty table.
+    pub fn new(account: &str, region: &str, name: String, created: f64, meta: TableMeta) -> Self {
+        Self {
+            arn: format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
+            name,
+            account: account.to_owned(),
+            region: region.to_owned(),
+            id: uuid::Uuid::new_v4().to_string(),
+            created,
+            meta: RwLock::new(Arc::new(meta)),
+            data: Mutex::new(TableData::default()),
+        }
+    }
+
+    /// A snapshot of the table's definition.
+    pub fn meta(&self) -> Arc<TableMeta> {
+        self.meta.read().clone()
+    }
+
+    /// Changes the table's definition.
+    pub fn update_meta<R>(&self, f: impl FnOnce(&mut TableMeta) -> R) -> R {
+        let mut guard = self.meta.write();
+        f(Arc::make_mut(&mut guard))
+    }
+
+    /// Exclusive access to the items: one writer at a time, so conditional writes are atomic per item.
+    pub fn data(&self) -> MutexGuard<'_, TableData> {
+        self.data.lock()
+    }
+
+    /// The stream ARN for a stream label.
+    pub fn stream_arn(&self, label: &str) -> String {
+        format!("{}/stream/{label}", self.arn)
+    }
+
+    /// The table as DescribeTable shows it, with `status` in place of the stored status when given (the
+    /// responses of CreateTable, UpdateTable and DeleteTable show the transitional state).
+    pub fn describe(&self, status: Option<TableStatus>) -> wire::TableDescription {
+        let meta = self.meta();
+        let (item_count, size_bytes) = {
+            let data = self.data();
+            (data.item_count(), data.size_bytes())
+        };
+        let key_schema = describe_key_schema(&meta.key_schema);
+        let index_arn = |name: &str| format!("{}/index/{name}", self.arn);
+        let local = (!meta.local_indexes.is_empty()).then(|| {
+            meta.local_indexes
+                .iter()
+                .map(|index| wire::LocalSecondaryIndexDescription {
+                    index_name: index.name.clone(),
+                    key_schema: describe_key_schema(&index.key_schema),
+                    projection: index.projection.clone(),
+                    index_size_bytes: 0,
+                    item_count: 0,
+                    index_arn: index_arn(&index.name),
+                })
+                .collect()
+        });
+        let global = (!meta.global_indexes.is_empty()).then(|| {
+            meta.global_indexes
+                .iter()
+                .map(|index| wire::GlobalSecondaryIndexDescription {
+                    index_name: index.name.clone(),
+                    key_schema: describe_key_schema(&index.key_schema),
+                    projection: index.projection.clone(),
+                    index_status: index.status.to_owned(),
+                    backfilling: (index.status == "CREATING").then_some(false),
+                    provisioned_throughput: index.throughput.describe(),
+                    index_size_bytes: 0,
+                    item_count: 0,
+                    index_arn: index_arn(&index.name),
+                })
+                .collect()
+        });
+        let stream = meta.stream.as_ref();
+        wire::TableDescription {
+            attribute_definitions: meta
+                .attribute_definitions
+                .iter()
+                .map(|(name, ty)| wire::AttributeDefinition {
+                    attribute_name: Some(name.clone()),
+                    attribute_type: Some(ty.as_str().to_owned()),
+                })
+                .collect(),
+            table_name: self.name.clone(),
+            key_schema,
+            table_status: status.unwrap_or(meta.status).as_str().to_owned(),
+            creation_date_time: self.created,
+            provisioned_throughput: meta.throughput.describe(),
+            table_size_bytes: size_bytes,
+            item_count,
+            table_arn: self.arn.clone(),
+            table_id: self.id.clone(),
+            billing_mode_summary: meta.pay_per_request_since.map(|since| wire::BillingModeSummary {
+                billing_mode: match meta.billing_mode {
+                    BillingMode::PayPerRequest => "PAY_PER_REQUEST",
+                    BillingMode::Provisioned => "PROVISIONED",
+                }
+                .to_owned(),
+                last_update_to_pay_per_request_date_time: since,
+            }),
+            local_secondary_indexes: local,
+            global_secondary_indexes: global,
+            stream_specification: stream.map(|s| wire::StreamSpecification {
+                stream_enabled: Some(s.enabled),
+                stream_view_type: s.enabled.then(|| s.view_type.clone()),
+            }),
+            latest_stream_label: stream.map(|s| s.label.clone()),
+            latest_stream_arn: stream.map(|s| self.stream_arn(&s.label)),
+            sse_description: meta.sse.as_ref().filter(|s| s.enabled == Some(true)).map(|s| {
+                wire::SseDescription {
+                    status: "ENABLED".into(),
+                    sse_type: s.sse_type.clone().unwrap_or_else(|| "KMS".into()),
+                    // NB: the AWS-managed key's id is stable per table, so describes agree with each other.
+                    kms_master_key_arn: s.kms_master_key_id.clone().unwrap_or_else(|| {
+                        format!("arn:aws:kms:{}:{}:key/{}", self.region, self.account, self.id)
+                    }),
+                }
+            }),
+            table_class_summary: meta.table_class.as_ref().map(|class| wire::TableClassSummary {
+                table_class: class.clone(),
+            }),
+            deletion_protection_enabled: meta.deletion_protection,
+        }
+    }
+}
+
+/// A key schema on the wire.
+pub fn describe_key_schema(schema: &KeySchema) -> Vec<wire::KeySchemaElement> {
+    let mut elements = vec![wire::KeySchemaElement {
+        attribute_name: Some(schema.hash.name.clone()),
+        key_type: Some("HASH".into()),
+    }];
+    if let Some(range) = &schema.range {
+        elements.push(wire::KeySchemaElement {
+            attribute_name: Some(range.name.clone()),
+            key_type: Some("RANGE".into()),
+        });
+    }
+    elements
+}
+
+/// Now, as epoch seconds with millisecond precision (AWS's date-time number format).
+pub fn now_epoch_seconds() -> f64 {
+    let millis = jiff::Timestamp::now().as_millisecond();
+    millis as f64 / 1000.0
+}
+
+/// A stream label for the current time: `YYYY-MM-DDTHH:MM:SS.mmm`, UTC.
+pub fn stream_label_now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3f")
+        .to_string()
+}

@@ -1,0 +1,49 @@
+//! The `dynastream` binary: parses the command line, sets up logging, and runs the chosen subcommand.
+
+use clap::{Parser, Subcommand};
+use dynastream::config::{LogArgs, LogFormat, ServeArgs};
+use tracing_subscriber::EnvFilter;
+
+/// A fast, faithful emulator of Amazon DynamoDB, DynamoDB Streams and AWS Lambda.
+#[derive(Debug, Parser)]
+#[command(name = "dynastream", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Settings of `serve`, also accepted without the subcommand.
+    #[command(flatten)]
+    serve: ServeArgs,
+    #[command(flatten)]
+    log: LogArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve DynamoDB on the edge port (the default).
+    Serve(ServeArgs),
+}
+
+fn init_logging(args: &LogArgs) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(&args.log)
+        .map_err(|err| anyhow::anyhow!("invalid log filter {:?}: {err}", args.log))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    match args.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(&cli.log)?;
+    let args = match cli.command {
+        Some(Command::Serve(args)) => args,
+        None => cli.serve,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(dynastream::serve(args))?;
+    Ok(())
+}
