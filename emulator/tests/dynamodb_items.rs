@@ -468,7 +468,7 @@ async fn conditions_cover_comparators_functions_and_logic() {
         "contains(#list, :two)",
         "attribute_type(#name, :str)",
         "size(tags) < :three",
-        "attribute_exists(#name) AND NOT attribute_exists(missing)",
+        "attribute_exists(#name) AND NOT attribute_exists(absent)",
         "#n < :five OR (#n = :ten AND size(#name) = :ten)",
     ];
     let names = HashMap::from([("#n", "n"), ("#name", "name"), ("#list", "list")]);
@@ -520,9 +520,16 @@ async fn update_expression_set_remove_add_delete_apply_as_aws_does() {
         .table_name(&table)
         .item("pk", s("a"))
         .item("count", n("1"))
-        .item("list", Av::L(vec![n("1"), n("2")]))
-        .item("map", Av::M(HashMap::from([("inner".to_owned(), s("old"))])))
+        .item("entries", Av::L(vec![n("1"), n("2")]))
+        .item(
+            "map",
+            Av::M(HashMap::from([
+                ("deep".to_owned(), s("old")),
+                ("stale".to_owned(), s("x")),
+            ])),
+        )
         .item("tags", Av::Ss(vec!["a".into(), "b".into()]))
+        .item("labels", Av::Ss(vec!["a".into(), "b".into()]))
         .item("gone", s("bye"))
         .send()
         .await
@@ -532,10 +539,11 @@ async fn update_expression_set_remove_add_delete_apply_as_aws_does() {
         .table_name(&table)
         .key("pk", s("a"))
         .update_expression(
-            "SET #c = #c + :one, list = list_append(list, :more), map.inner = :new, fresh = if_not_exists(fresh, :zero) \
-             REMOVE gone, list[0] ADD tags :c, total :one DELETE tags :a",
+            "SET #c = #c + :one, entries = list_append(entries, :more), #m.deep = :new, fresh = if_not_exists(fresh, :zero) \
+             REMOVE gone, #m.stale ADD tags :c, tally :one DELETE labels :a",
         )
         .expression_attribute_names("#c", "count")
+        .expression_attribute_names("#m", "map")
         .expression_attribute_values(":one", n("1"))
         .expression_attribute_values(":more", Av::L(vec![n("3")]))
         .expression_attribute_values(":new", s("new"))
@@ -548,18 +556,16 @@ async fn update_expression_set_remove_add_delete_apply_as_aws_does() {
         .unwrap();
     let item = output.attributes.unwrap();
     assert_eq!(item["count"], n("2"));
-    assert_eq!(item["list"], Av::L(vec![n("2"), n("3")]));
-    assert_eq!(
-        item["map"],
-        Av::M(HashMap::from([("inner".to_owned(), s("new"))]))
-    );
+    assert_eq!(item["entries"], Av::L(vec![n("1"), n("2"), n("3")]));
+    assert_eq!(item["map"], Av::M(HashMap::from([("deep".to_owned(), s("new"))])));
     assert_eq!(item["fresh"], n("0"));
-    assert_eq!(item["total"], n("1"));
+    assert_eq!(item["tally"], n("1"));
     let Av::Ss(mut tags) = item["tags"].clone() else {
         panic!("tags is a string set")
     };
     tags.sort();
-    assert_eq!(tags, ["b", "c"]);
+    assert_eq!(tags, ["a", "b", "c"]);
+    assert_eq!(item["labels"], Av::Ss(vec!["b".into()]));
     assert!(!item.contains_key("gone"));
     assert_eq!(get(&client, &table, "a").await.unwrap(), item);
 }
@@ -751,6 +757,22 @@ async fn expression_attribute_errors_use_aws_messages() {
         message,
         "Invalid UpdateExpression: The expression can not be empty;"
     );
+    let (_, message) = error_of(
+        client
+            .update_item()
+            .table_name(&table)
+            .key("pk", s("a"))
+            .update_expression("SET entries = :v REMOVE entries[0]")
+            .expression_attribute_values(":v", n("1"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        message,
+        "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these \
+         paths; path one: [entries], path two: [entries, [0]]"
+    );
 }
 
 #[tokio::test]
@@ -771,7 +793,7 @@ async fn projection_expression_returns_only_the_named_paths() {
                 ("out".to_owned(), n("2")),
             ])),
         )
-        .item("list", Av::L(vec![s("zero"), s("one"), s("two")]))
+        .item("entries", Av::L(vec![s("zero"), s("one"), s("two")]))
         .send()
         .await
         .unwrap();
@@ -779,7 +801,7 @@ async fn projection_expression_returns_only_the_named_paths() {
         .get_item()
         .table_name(&table)
         .key("pk", s("a"))
-        .projection_expression("keep, #n.#i, list[1]")
+        .projection_expression("keep, #n.#i, entries[1]")
         .expression_attribute_names("#n", "nested")
         .expression_attribute_names("#i", "in")
         .send()
@@ -795,7 +817,7 @@ async fn projection_expression_returns_only_the_named_paths() {
                 "nested".to_owned(),
                 Av::M(HashMap::from([("in".to_owned(), n("1"))]))
             ),
-            ("list".to_owned(), Av::L(vec![s("one")])),
+            ("entries".to_owned(), Av::L(vec![s("one")])),
         ])
     );
 }

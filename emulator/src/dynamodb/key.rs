@@ -1,13 +1,11 @@
-//! Primary keys: key schemas, key values with DynamoDB's ordering (bytewise for S and B, numeric for N), and the
-//! stored key that orders a table's items as DynamoDB scans them (by a stable hash of the partition key, then by
-//! sort key within a partition).
+//! Primary keys: key schemas, their validation, and [`ItemKey`], the byte string under which an item is stored.
+//!
+//! An item key is `hash(partition) ++ enc(partition) ++ enc(sort)`, where `enc` preserves DynamoDB's ordering
+//! bytewise (S and B by unsigned bytes, N numerically). So a table's items, kept in one ordered map, come out as
+//! DynamoDB scans them (partitions in a stable hash order, sort keys in order within a partition), a partition is
+//! one key prefix, and a sort-key condition is a byte range. The same bytes serve as keys of an embedded store.
 
-use std::cmp::Ordering;
-
-use super::{
-    number::Number,
-    value::{AttributeValue, INVALID_PARAMETERS, Item},
-};
+use super::value::{AttributeValue, INVALID_PARAMETERS, Item};
 use crate::edge::AwsError;
 
 /// Largest partition key value, in bytes.
@@ -65,83 +63,103 @@ pub struct KeySchema {
     pub range: Option<KeyAttribute>,
 }
 
-/// A key attribute's value.
+/// Where an item lives in its table: see the module documentation for the layout.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum KeyValue {
-    /// String key, ordered bytewise (UTF-8).
-    S(String),
-    /// Number key, ordered numerically.
-    N(Number),
-    /// Binary key, ordered bytewise (unsigned).
-    B(Vec<u8>),
-}
+pub struct ItemKey(Box<[u8]>);
 
-impl KeyValue {
-    fn from_attribute(value: &AttributeValue) -> Option<Self> {
-        match value {
-            AttributeValue::S(s) => Some(KeyValue::S(s.clone())),
-            AttributeValue::N(n) => Some(KeyValue::N(n.clone())),
-            AttributeValue::B(b) => Some(KeyValue::B(b.clone())),
-            _ => None,
-        }
+impl ItemKey {
+    /// The encoded bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 
-    /// Back to an attribute value.
-    pub fn to_attribute(&self) -> AttributeValue {
-        match self {
-            KeyValue::S(s) => AttributeValue::S(s.clone()),
-            KeyValue::N(n) => AttributeValue::N(n.clone()),
-            KeyValue::B(b) => AttributeValue::B(b.clone()),
-        }
+    /// The partition's stable hash, the first eight bytes (parallel scans split on it).
+    pub fn partition_hash(&self) -> u64 {
+        let mut hash = [0u8; 8];
+        hash.copy_from_slice(&self.0[..8]);
+        u64::from_be_bytes(hash)
     }
 
-    fn byte_len(&self) -> usize {
-        match self {
-            KeyValue::S(s) => s.len(),
-            KeyValue::N(_) => 0, // NB: numbers never fail the key size limits
-            KeyValue::B(b) => b.len(),
-        }
-    }
-
-    /// A stable 64-bit hash (FNV-1a), so scan order is the same on every run and after a restart.
-    fn stable_hash(&self) -> u64 {
-        let (tag, bytes): (u8, &[u8]) = match self {
-            KeyValue::S(s) => (b'S', s.as_bytes()),
-            KeyValue::N(n) => (b'N', n.as_str().as_bytes()),
-            KeyValue::B(b) => (b'B', b),
-        };
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for &byte in std::iter::once(&tag).chain(bytes) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        hash
+    /// A key from encoded bytes (at least the eight hash bytes).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        debug_assert!(bytes.len() >= 8, "an item key starts with its partition hash");
+        Self(bytes.into_boxed_slice())
     }
 }
 
-/// An item's position in its table: partition hash, partition key, sort key.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct StoredKey {
-    /// Stable hash of the partition key; scans walk partitions in this order, as DynamoDB's do.
-    pub hash: u64,
-    /// Partition key value.
-    pub partition: KeyValue,
-    /// Sort key value, for tables with a sort key.
-    pub sort: Option<KeyValue>,
-}
-
-impl Ord for StoredKey {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.hash
-            .cmp(&other.hash)
-            .then_with(|| self.partition.cmp(&other.partition))
-            .then_with(|| self.sort.cmp(&other.sort))
+/// Appends the order-preserving encoding of a key value (S, N or B; other types encode nothing).
+pub fn encode_key_value(out: &mut Vec<u8>, value: &AttributeValue) {
+    match value {
+        AttributeValue::S(s) => encode_bytes(out, s.as_bytes()),
+        AttributeValue::B(b) => encode_bytes(out, b),
+        AttributeValue::N(n) => n.encode_ordered(out),
+        _ => {}
     }
 }
 
-impl PartialOrd for StoredKey {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+/// Byte strings escape 0x00 as 0x00 0xFF and end with 0x00 0x00, so that a string sorts before its extensions
+/// and the encoding of a prefix is a prefix of the encoding.
+fn encode_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 2);
+    for &byte in bytes {
+        out.push(byte);
+        if byte == 0 {
+            out.push(0xFF);
+        }
+    }
+    out.extend_from_slice(&[0, 0]);
+}
+
+/// The encoding of a string or binary prefix, without its terminator: every key value that begins with the prefix
+/// has an encoding beginning with these bytes (`begins_with` on a sort key).
+pub fn encode_prefix(out: &mut Vec<u8>, value: &AttributeValue) {
+    let bytes: &[u8] = match value {
+        AttributeValue::S(s) => s.as_bytes(),
+        AttributeValue::B(b) => b,
+        _ => return,
+    };
+    for &byte in bytes {
+        out.push(byte);
+        if byte == 0 {
+            out.push(0xFF);
+        }
+    }
+}
+
+/// A stable 64-bit hash (FNV-1a) of a partition key's encoding, so scan order is the same on every run.
+fn stable_hash(encoded: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in encoded {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// `hash(partition) ++ enc(partition)`: the prefix shared by every item of a partition.
+pub fn partition_prefix(partition: &AttributeValue) -> Vec<u8> {
+    let mut encoded = Vec::with_capacity(24);
+    encode_key_value(&mut encoded, partition);
+    let mut out = Vec::with_capacity(8 + encoded.len() + 16);
+    out.extend_from_slice(&stable_hash(&encoded).to_be_bytes());
+    out.extend_from_slice(&encoded);
+    out
+}
+
+/// The item key of a partition and optional sort value.
+pub fn item_key(partition: &AttributeValue, sort: Option<&AttributeValue>) -> ItemKey {
+    let mut out = partition_prefix(partition);
+    if let Some(sort) = sort {
+        encode_key_value(&mut out, sort);
+    }
+    ItemKey::from_bytes(out)
+}
+
+fn byte_len(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::B(b) => b.len(),
+        _ => 0, // NB: numbers never fail the key size limits
     }
 }
 
@@ -157,7 +175,7 @@ impl KeySchema {
     }
 
     /// The key of a `Key` parameter (GetItem, DeleteItem, UpdateItem): exactly the key attributes, right types.
-    pub fn key_of_key_param(&self, key: &Item) -> Result<StoredKey, AwsError> {
+    pub fn key_of_key_param(&self, key: &Item) -> Result<ItemKey, AwsError> {
         let expected = 1 + usize::from(self.range.is_some());
         if key.len() != expected {
             return Err(schema_mismatch());
@@ -167,49 +185,27 @@ impl KeySchema {
             Some(range) => Some(key_value(key, range).ok_or_else(schema_mismatch)?),
             None => None,
         };
-        check_key_values(
-            &self.hash,
-            &partition,
-            self.range.as_ref(),
-            sort.as_ref(),
-            KeyParam::Key,
-        )?;
-        Ok(StoredKey {
-            hash: partition.stable_hash(),
-            partition,
-            sort,
-        })
+        check_key_values(&self.hash, partition, self.range.as_ref(), sort, KeyParam::Key)?;
+        Ok(item_key(partition, sort))
     }
 
     /// The key of a whole item (PutItem), with AWS's messages for missing or mistyped key attributes.
-    pub fn key_of_item(&self, item: &Item) -> Result<StoredKey, AwsError> {
+    pub fn key_of_item(&self, item: &Item) -> Result<ItemKey, AwsError> {
         let partition = item_key_value(item, &self.hash)?;
         let sort = match &self.range {
             Some(range) => Some(item_key_value(item, range)?),
             None => None,
         };
-        check_key_values(
-            &self.hash,
-            &partition,
-            self.range.as_ref(),
-            sort.as_ref(),
-            KeyParam::Item,
-        )?;
-        Ok(StoredKey {
-            hash: partition.stable_hash(),
-            partition,
-            sort,
-        })
+        check_key_values(&self.hash, partition, self.range.as_ref(), sort, KeyParam::Item)?;
+        Ok(item_key(partition, sort))
     }
 
-    /// The key attributes of a stored key, as an item.
-    pub fn key_item(&self, key: &StoredKey) -> Item {
-        let mut item = Item::with_capacity(2);
-        item.insert(self.hash.name.clone(), key.partition.to_attribute());
-        if let (Some(range), Some(sort)) = (&self.range, &key.sort) {
-            item.insert(range.name.clone(), sort.to_attribute());
-        }
-        item
+    /// The key attributes of an item that has them all, as an item (LastEvaluatedKey, stream record Keys).
+    pub fn key_attributes(&self, item: &Item) -> Item {
+        self.names()
+            .filter_map(|name| item.get_key_value(name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 
@@ -217,12 +213,12 @@ fn schema_mismatch() -> AwsError {
     AwsError::validation("The provided key element does not match the schema")
 }
 
-fn key_value(key: &Item, attribute: &KeyAttribute) -> Option<KeyValue> {
+fn key_value<'i>(key: &'i Item, attribute: &KeyAttribute) -> Option<&'i AttributeValue> {
     let value = key.get(&attribute.name)?;
-    (value.attribute_type().as_str() == attribute.ty.as_str()).then(|| KeyValue::from_attribute(value))?
+    (value.attribute_type().as_str() == attribute.ty.as_str()).then_some(value)
 }
 
-fn item_key_value(item: &Item, attribute: &KeyAttribute) -> Result<KeyValue, AwsError> {
+fn item_key_value<'i>(item: &'i Item, attribute: &KeyAttribute) -> Result<&'i AttributeValue, AwsError> {
     let Some(value) = item.get(&attribute.name) else {
         return Err(AwsError::validation(format!(
             "{INVALID_PARAMETERS}Missing the key {} in the item",
@@ -237,7 +233,7 @@ fn item_key_value(item: &Item, attribute: &KeyAttribute) -> Result<KeyValue, Aws
             attribute.ty.as_str()
         )));
     }
-    KeyValue::from_attribute(value).ok_or_else(schema_mismatch)
+    Ok(value)
 }
 
 /// Where a key came from: AWS words the empty-key error differently for items and `Key` parameters.
@@ -249,14 +245,14 @@ enum KeyParam {
 
 fn check_key_values(
     hash: &KeyAttribute,
-    partition: &KeyValue,
+    partition: &AttributeValue,
     range: Option<&KeyAttribute>,
-    sort: Option<&KeyValue>,
+    sort: Option<&AttributeValue>,
     param: KeyParam,
 ) -> Result<(), AwsError> {
     for (attribute, value) in std::iter::once((hash, partition)).chain(range.zip(sort)) {
-        if value.byte_len() == 0 && !matches!(value, KeyValue::N(_)) {
-            let kind = if matches!(value, KeyValue::B(_)) {
+        if byte_len(value) == 0 && !matches!(value, AttributeValue::N(_)) {
+            let kind = if matches!(value, AttributeValue::B(_)) {
                 "binary"
             } else {
                 "string"
@@ -271,12 +267,12 @@ fn check_key_values(
             )));
         }
     }
-    if partition.byte_len() > MAX_PARTITION_KEY_BYTES {
+    if byte_len(partition) > MAX_PARTITION_KEY_BYTES {
         return Err(AwsError::validation(format!(
             "{INVALID_PARAMETERS}Size of hashkey has exceeded the maximum size limit of{MAX_PARTITION_KEY_BYTES} bytes"
         )));
     }
-    if sort.is_some_and(|s| s.byte_len() > MAX_SORT_KEY_BYTES) {
+    if sort.is_some_and(|s| byte_len(s) > MAX_SORT_KEY_BYTES) {
         return Err(AwsError::validation(format!(
             "{INVALID_PARAMETERS}Aggregated size of all range keys has exceeded the size limit of \
              {MAX_SORT_KEY_BYTES} bytes"
@@ -316,6 +312,38 @@ mod tests {
             .key_of_item(&item(r#"{"pk":{"S":"p"},"sk":{"N":"10"}}"#))
             .unwrap();
         assert!(a < b);
+    }
+
+    #[test]
+    fn string_keys_order_bytewise_and_prefixes_first() {
+        let s = |v: &str| AttributeValue::S(v.into());
+        let mut keys: Vec<Vec<u8>> = ["b", "a\u{0}", "a", "ab", ""]
+            .iter()
+            .map(|v| {
+                let mut out = Vec::new();
+                encode_key_value(&mut out, &s(v));
+                out
+            })
+            .collect();
+        keys.sort();
+        let mut expected: Vec<Vec<u8>> = ["", "a", "a\u{0}", "ab", "b"]
+            .iter()
+            .map(|v| {
+                let mut out = Vec::new();
+                encode_key_value(&mut out, &s(v));
+                out
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(keys, expected);
+        let mut a = Vec::new();
+        encode_key_value(&mut a, &s("a"));
+        let mut ab = Vec::new();
+        encode_key_value(&mut ab, &s("ab"));
+        assert!(a < ab);
+        let mut prefix = Vec::new();
+        encode_prefix(&mut prefix, &s("a"));
+        assert!(ab.starts_with(&prefix) && a.starts_with(&prefix));
     }
 
     #[test]

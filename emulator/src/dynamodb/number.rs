@@ -149,40 +149,60 @@ impl Number {
         self.0.starts_with('-')
     }
 
-    /// Significant digits, as counted for item size.
-    pub fn significant_digits(&self) -> usize {
-        let digits = self
-            .0
-            .bytes()
-            .filter(u8::is_ascii_digit)
-            .skip_while(|&d| d == b'0');
-        let count = digits.count();
-        // Trailing zeros of an integer are not significant.
-        let trailing = if self.0.contains('.') {
-            0
-        } else {
-            self.0.bytes().rev().take_while(|&d| d == b'0').count()
-        };
-        count.saturating_sub(trailing)
-    }
-
-    /// Size in bytes as DynamoDB counts it for items: one byte per two significant digits, one more when the
-    /// digits do not align on a base-100 boundary, one for a negative sign, plus one.
-    pub fn size(&self) -> usize {
+    /// Sign, significant digits (ASCII, no leading or trailing zeros) and scientific exponent
+    /// (value = d.ddd x 10^exponent); `None` for zero.
+    fn scientific(&self) -> Option<(bool, Vec<u8>, i64)> {
         if self.0.as_ref() == "0" {
-            return 1;
+            return None;
         }
-        let digits = self.significant_digits();
         let unsigned = self.0.trim_start_matches('-');
         let (integer, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-        // Scientific exponent: value = d.ddd x 10^exponent.
         let exponent = if integer != "0" {
             integer.len() as i64 - 1
         } else {
             -(fraction.bytes().take_while(|&b| b == b'0').count() as i64) - 1
         };
-        let misaligned = digits.is_multiple_of(2) && exponent.rem_euclid(2) == 0;
-        1 + digits.div_ceil(2) + usize::from(misaligned) + usize::from(self.is_negative())
+        let mut digits: Vec<u8> = integer
+            .bytes()
+            .chain(fraction.bytes())
+            .skip_while(|&b| b == b'0')
+            .collect::<Vec<u8>>();
+        while digits.last() == Some(&b'0') {
+            digits.pop();
+        }
+        Some((self.is_negative(), digits, exponent))
+    }
+
+    /// Size in bytes as DynamoDB counts it for items: one byte per two significant digits, one more when the
+    /// digits do not align on a base-100 boundary, one for a negative sign, plus one.
+    pub fn size(&self) -> usize {
+        let Some((negative, digits, exponent)) = self.scientific() else {
+            return 1;
+        };
+        let misaligned = digits.len().is_multiple_of(2) && exponent.rem_euclid(2) == 0;
+        1 + digits.len().div_ceil(2) + usize::from(misaligned) + usize::from(negative)
+    }
+
+    /// Appends an encoding whose bytewise order is the numbers' numeric order (for keys): a sign class, the
+    /// biased exponent, the digits and a terminator, all inverted for negative numbers.
+    pub fn encode_ordered(&self, out: &mut Vec<u8>) {
+        let Some((negative, digits, exponent)) = self.scientific() else {
+            out.push(0x02);
+            return;
+        };
+        // NB: exponents lie in -130..=125, so the bias keeps them positive and within two bytes.
+        let biased = (exponent + 1000) as u16;
+        let start = out.len();
+        out.push(0x03);
+        out.extend_from_slice(&biased.to_be_bytes());
+        out.extend_from_slice(&digits);
+        out.push(0x00);
+        if negative {
+            for byte in &mut out[start..] {
+                *byte = !*byte;
+            }
+            out[start] = 0x01;
+        }
     }
 
     fn to_decimal(&self) -> BigDecimal {
@@ -200,6 +220,7 @@ impl Number {
         Self::from_decimal(self.to_decimal() - other.to_decimal())
     }
 
+    /// NB: AWS reports an arithmetic result beyond 38 digits with the overflow text too (`1e50 + 1`).
     fn from_decimal(value: BigDecimal) -> Result<Number, NumberError> {
         let (mantissa, scale) = value.as_bigint_and_exponent();
         let text = mantissa.to_string();
@@ -208,7 +229,10 @@ impl Number {
             None => (false, text.as_str()),
         };
         // value = digits x 10^-scale = 0.digits x 10^(len - scale)
-        Self::from_parts(negative, digits.as_bytes(), digits.len() as i64 - scale)
+        Self::from_parts(negative, digits.as_bytes(), digits.len() as i64 - scale).map_err(|err| match err {
+            NumberError::TooPrecise => NumberError::Overflow,
+            other => other,
+        })
     }
 }
 
@@ -355,8 +379,27 @@ mod tests {
         let e50 = Number::parse("1e50").unwrap();
         assert_eq!(
             e50.add(&Number::parse("1").unwrap()).unwrap_err(),
-            NumberError::TooPrecise
+            NumberError::Overflow
         );
+    }
+
+    #[test]
+    fn ordered_encoding_sorts_as_numbers_do() {
+        let texts = [
+            "-1e125", "-100", "-1.23", "-1.2", "-0.001", "0", "1e-130", "0.5", "1.2", "1.23", "9", "10",
+            "1e125",
+        ];
+        let encoded: Vec<Vec<u8>> = texts
+            .iter()
+            .map(|t| {
+                let mut out = Vec::new();
+                Number::parse(t).unwrap().encode_ordered(&mut out);
+                out
+            })
+            .collect();
+        for pair in encoded.windows(2) {
+            assert!(pair[0] < pair[1], "{pair:?}");
+        }
     }
 
     #[test]

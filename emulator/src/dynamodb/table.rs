@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use super::{
-    key::{KeySchema, ScalarType, StoredKey},
+    key::{ItemKey, KeySchema, ScalarType},
     value::{Item, item_size},
     wire,
 };
@@ -143,18 +143,18 @@ impl TableMeta {
 /// A table's items and their accounting.
 #[derive(Debug, Default)]
 pub struct TableData {
-    items: BTreeMap<StoredKey, Item>,
+    items: BTreeMap<ItemKey, Item>,
     size_bytes: u64,
 }
 
 impl TableData {
     /// The item at `key`.
-    pub fn get(&self, key: &StoredKey) -> Option<&Item> {
+    pub fn get(&self, key: &ItemKey) -> Option<&Item> {
         self.items.get(key)
     }
 
     /// Stores `item` at `key`, returning the item it replaced.
-    pub fn put(&mut self, key: StoredKey, item: Item) -> Option<Item> {
+    pub fn put(&mut self, key: ItemKey, item: Item) -> Option<Item> {
         self.size_bytes += item_size(&item) as u64;
         let old = self.items.insert(key, item);
         if let Some(old) = &old {
@@ -164,7 +164,7 @@ impl TableData {
     }
 
     /// Removes the item at `key`, returning it.
-    pub fn delete(&mut self, key: &StoredKey) -> Option<Item> {
+    pub fn delete(&mut self, key: &ItemKey) -> Option<Item> {
         let old = self.items.remove(key);
         if let Some(old) = &old {
             self.size_bytes -= item_size(old) as u64;

@@ -50,7 +50,7 @@ impl Path {
     /// The value at this path in `item`, if there is one.
     pub fn resolve<'i>(&self, item: &'i Item) -> Option<&'i AttributeValue> {
         let mut current = item.get(self.head())?;
-        for element in &self.0[1..] {
+        for element in self.0.iter().skip(1) {
             current = step(current, element)?;
         }
         Some(current)

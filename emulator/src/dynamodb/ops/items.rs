@@ -11,7 +11,7 @@ use crate::{
     aws_error,
     dynamodb::{
         expr::{self, Condition, ExpressionKind, Projection, Substitutions, Update, legacy},
-        key::StoredKey,
+        key::ItemKey,
         table::{Table, TableMeta},
         validate::{Constraints, enums},
         value::{AttributeValue, INVALID_PARAMETERS, Item, item_size},
@@ -35,7 +35,7 @@ pub fn data_table(db: &Db, ctx: &RequestContext, name: &str) -> Result<Arc<Table
 }
 
 /// Checks the item-level rules of a whole item against the table: key, index keys, size, nesting.
-pub fn check_item(meta: &TableMeta, item: &Item, for_update: bool) -> Result<StoredKey, AwsError> {
+pub fn check_item(meta: &TableMeta, item: &Item, for_update: bool) -> Result<ItemKey, AwsError> {
     let key = meta.key_schema.key_of_item(item)?;
     check_index_keys(meta, item)?;
     if item_size(item) > MAX_ITEM_BYTES {
@@ -291,6 +291,9 @@ pub fn put_item(
     let item = input.item.unwrap_or_default();
     let meta = table.meta();
     let key = check_item(&meta, &item, false)?;
+    if let Some(condition) = &condition {
+        condition.check_key_attributes(&meta.key_schema.names().collect::<Vec<_>>())?;
+    }
     let new_units = write_units(None, Some(&item));
     let old = {
         let mut data = table.data();
@@ -350,10 +353,11 @@ pub fn get_item(
     subs.finish()?;
 
     let table = data_table(db, ctx, input.table_name.as_deref().unwrap_or_default())?;
-    let key = table
-        .meta()
-        .key_schema
-        .key_of_key_param(&input.key.unwrap_or_default())?;
+    let meta = table.meta();
+    let key = meta.key_schema.key_of_key_param(&input.key.unwrap_or_default())?;
+    if let Some(projection) = &projection {
+        projection.check_key_attributes(&meta.key_schema.names().collect::<Vec<_>>())?;
+    }
     let item = table.data().get(&key).cloned();
     let units = read_units(item.as_ref(), input.consistent_read.unwrap_or(false));
     Ok(wire::GetItemOutput {
@@ -432,10 +436,11 @@ pub fn delete_item(
     subs.finish()?;
 
     let table = data_table(db, ctx, input.table_name.as_deref().unwrap_or_default())?;
-    let key = table
-        .meta()
-        .key_schema
-        .key_of_key_param(&input.key.unwrap_or_default())?;
+    let meta = table.meta();
+    let key = meta.key_schema.key_of_key_param(&input.key.unwrap_or_default())?;
+    if let Some(condition) = &condition {
+        condition.check_key_attributes(&meta.key_schema.names().collect::<Vec<_>>())?;
+    }
     let old = {
         let mut data = table.data();
         if let Some(condition) = &condition {
@@ -522,9 +527,12 @@ pub fn update_item(
     let meta = table.meta();
     let key_param = input.key.unwrap_or_default();
     let key = meta.key_schema.key_of_key_param(&key_param)?;
+    let key_names: Vec<&str> = meta.key_schema.names().collect();
     if let Some(update) = &update {
-        let key_names: Vec<&str> = meta.key_schema.names().collect();
         update.check_key_attributes(&key_names)?;
+    }
+    if let Some(condition) = &condition {
+        condition.check_key_attributes(&key_names)?;
     }
     let (old, new) = {
         let mut data = table.data();
@@ -540,8 +548,11 @@ pub fn update_item(
         }
         let old = current.cloned();
         let mut new = old.clone().unwrap_or_else(|| key_param.clone());
-        if let Some(update) = &update {
-            update.apply(&mut new)?;
+        match (&update, &old) {
+            (Some(update), Some(_)) => update.apply(&mut new)?,
+            // NB: AWS ignores actions that make no sense on an absent item (e.g. REMOVE a.b) instead of failing.
+            (Some(update), None) => update.apply_to_new_item(&mut new)?,
+            (None, _) => {}
         }
         check_item(&meta, &new, true)?;
         if old.as_ref() != Some(&new) {

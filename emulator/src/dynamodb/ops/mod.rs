@@ -103,3 +103,103 @@ pub fn call(db: &Db, ctx: &RequestContext, operation: &str, body: &[u8]) -> Resu
         _ => Err(AwsError::bare(ErrorCode::UnknownOperationException)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// Arbitrary JSON, biased towards DynamoDB's member names and attribute-value shapes.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let names = prop::sample::select(vec![
+            "TableName",
+            "Item",
+            "Key",
+            "S",
+            "N",
+            "B",
+            "BOOL",
+            "NULL",
+            "M",
+            "L",
+            "SS",
+            "NS",
+            "BS",
+            "ConditionExpression",
+            "UpdateExpression",
+            "ProjectionExpression",
+            "ExpressionAttributeNames",
+            "ExpressionAttributeValues",
+            "ReturnValues",
+            "KeySchema",
+            "AttributeDefinitions",
+            "AttributeName",
+            "AttributeType",
+            "KeyType",
+            "BillingMode",
+            "Expected",
+            "AttributeUpdates",
+            "Value",
+            "Action",
+            "#a",
+            ":v",
+            "pk",
+            "x",
+        ]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            prop::sample::select(vec![
+                "t",
+                "",
+                "1",
+                "1e400",
+                "HASH",
+                "S",
+                "PAY_PER_REQUEST",
+                "AAE=",
+                "a = :v",
+                "SET #a = :v"
+            ])
+            .prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(5, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::vec((names.clone(), inner), 0..5).prop_map(|pairs| Value::Object(
+                    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// No request body, however malformed, panics any operation: it gets an answer or an AWS error.
+        #[test]
+        fn no_input_panics_any_operation(body in json_value(), op in prop::sample::select(vec![
+            "PutItem", "GetItem", "UpdateItem", "DeleteItem", "CreateTable", "UpdateTable", "DescribeTable",
+            "ListTables", "DeleteTable",
+        ])) {
+            let db = Db::default();
+            let ctx = RequestContext::default_scope();
+            // A table for the item operations to reach.
+            let table = json!({
+                "TableName": "tbl",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            });
+            call(&db, &ctx, "CreateTable", table.to_string().as_bytes()).unwrap();
+            let _ = call(&db, &ctx, op, body.to_string().as_bytes());
+            let mut bytes = body.to_string().into_bytes();
+            bytes.truncate(bytes.len() / 2);
+            let _ = call(&db, &ctx, op, &bytes);
+        }
+    }
+}

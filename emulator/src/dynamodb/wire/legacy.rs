@@ -1,4 +1,5 @@
-//! Wire types of the legacy (pre-expression) parameters.
+//! Wire types of the legacy (pre-expression) parameters: Expected, AttributeUpdates, and the Condition maps of
+//! QueryFilter, ScanFilter and KeyConditions.
 
 use serde::Deserialize;
 
@@ -26,4 +27,14 @@ pub struct AttributeValueUpdate {
     pub value: Option<AttributeValue>,
     /// PUT (default), ADD or DELETE.
     pub action: Option<String>,
+}
+
+/// An entry of `QueryFilter`, `ScanFilter` or `KeyConditions`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Condition {
+    /// The comparison (as in [`ExpectedAttributeValue::comparison_operator`]); required by AWS.
+    pub comparison_operator: Option<String>,
+    /// The operands of ComparisonOperator.
+    pub attribute_value_list: Option<Vec<AttributeValue>>,
 }
