@@ -1,6 +1,6 @@
 //! Command-line and environment settings of `dynastream serve`.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, time::Duration};
 
 use clap::{Args, ValueEnum};
 
@@ -23,6 +23,17 @@ pub struct ServeArgs {
     /// Port to listen on (LocalStack's edge port by default, so `awslocal` works unchanged).
     #[arg(long, env = "DYNASTREAM_PORT", default_value_t = 4566)]
     pub port: u16,
+    /// How often expired items are deleted from tables with time to live enabled: seconds (`1`, `0.1`) or
+    /// milliseconds (`100ms`).
+    // NB: the default is `dynamodb::ttl::DEFAULT_SWEEP_INTERVAL`, which `Settings::default()` uses too.
+    #[arg(long, env = "DYNASTREAM_TTL_SWEEP_INTERVAL", default_value = "1", value_parser = parse_interval)]
+    pub ttl_sweep_interval: Duration,
+    /// How long a stream shard stays open before a child shard replaces it (AWS: about four hours).
+    #[arg(long, env = "DYNASTREAM_STREAM_SHARD_LIFETIME", default_value = "14400", value_parser = parse_interval)]
+    pub stream_shard_lifetime: Duration,
+    /// How long stream records, and streams that were turned off, are kept (AWS: 24 hours).
+    #[arg(long, env = "DYNASTREAM_STREAM_RETENTION", default_value = "86400", value_parser = parse_interval)]
+    pub stream_retention: Duration,
 }
 
 /// Logging settings, shared by every subcommand.
@@ -34,4 +45,42 @@ pub struct LogArgs {
     /// Log line format.
     #[arg(long, env = "DYNASTREAM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+}
+
+/// Parses an interval given in seconds (`1`, `0.25`, `2s`) or milliseconds (`100ms`); it must be positive.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, scale) = match (text.strip_suffix("ms"), text.strip_suffix('s')) {
+        (Some(millis), _) => (millis, 0.001),
+        (None, Some(seconds)) => (seconds, 1.0),
+        (None, None) => (text, 1.0),
+    };
+    let invalid = || {
+        format!("invalid interval {text:?}: expected seconds such as 1 or 0.1, or milliseconds such as 100ms")
+    };
+    let value: f64 = number.trim().parse().map_err(|_| invalid())?;
+    if value.is_nan() || value <= 0.0 {
+        return Err(invalid());
+    }
+    Duration::try_from_secs_f64(value * scale).map_err(|_| invalid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_is_read_as_seconds_or_milliseconds() {
+        assert_eq!(parse_interval("1"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_interval("0.1"), Ok(Duration::from_millis(100)));
+        assert_eq!(parse_interval("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_interval("100ms"), Ok(Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn interval_that_is_not_positive_is_refused() {
+        for bad in ["0", "-1", "ms", "soon", "NaN", "inf"] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod dynamodb;
 pub mod edge;
 pub mod server;
+pub mod streams;
 
 pub use config::ServeArgs;
 pub use server::{Server, serve};

@@ -1,25 +1,62 @@
 //! Binding and running the edge: used by `dynastream serve` and by tests, which bind port 0.
 
-use std::{future::Future, io, net::SocketAddr, sync::Arc};
+use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
-use crate::{config::ServeArgs, edge};
+use crate::{config::ServeArgs, dynamodb::ttl, edge, streams::StreamSettings};
+
+/// How a [`Server`] runs, beyond the address it binds.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// How often the time-to-live sweeper deletes expired items.
+    pub ttl_sweep_interval: Duration,
+    /// Shard lifetime and retention of table streams.
+    pub streams: StreamSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            ttl_sweep_interval: ttl::DEFAULT_SWEEP_INTERVAL,
+            streams: StreamSettings::default(),
+        }
+    }
+}
+
+impl From<&ServeArgs> for Settings {
+    fn from(args: &ServeArgs) -> Self {
+        Self {
+            ttl_sweep_interval: args.ttl_sweep_interval,
+            streams: StreamSettings {
+                shard_lifetime: args.stream_shard_lifetime,
+                retention: args.stream_retention,
+            },
+        }
+    }
+}
 
 /// A bound, not yet running, emulator.
 pub struct Server {
     listener: TcpListener,
     services: Arc<edge::Services>,
+    settings: Settings,
 }
 
 impl Server {
-    /// Binds the edge's port.
+    /// Binds the edge's port, with the default [`Settings`].
     pub async fn bind(addr: SocketAddr) -> io::Result<Self> {
+        Self::bind_with(addr, Settings::default()).await
+    }
+
+    /// Binds the edge's port, with `settings`.
+    pub async fn bind_with(addr: SocketAddr, settings: Settings) -> io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         Ok(Self {
             listener,
-            services: Arc::new(edge::Services::new()),
+            services: Arc::new(edge::Services::with_stream_settings(settings.streams)),
+            settings,
         })
     }
 
@@ -28,21 +65,29 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `shutdown` completes, then finishes in-flight requests and stops the background tasks
+    /// (the time-to-live sweeper) before returning.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
+        let sweeper = ttl::spawn(
+            self.services.clone(),
+            |services| &services.dynamodb,
+            self.settings.ttl_sweep_interval,
+        );
         // NB: small request/response pairs on keep-alive connections: Nagle's delay would dominate latency.
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        axum::serve(listener, edge::router(self.services))
+        let served = axum::serve(listener, edge::router(self.services))
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        sweeper.stop().await;
+        served
     }
 }
 
 /// `dynastream serve`: binds, prints the ready line, serves until SIGINT or SIGTERM.
 pub async fn serve(args: ServeArgs) -> io::Result<()> {
-    let server = Server::bind(SocketAddr::new(args.host, args.port))
+    let server = Server::bind_with(SocketAddr::new(args.host, args.port), Settings::from(&args))
         .await
         .map_err(|err| {
             io::Error::new(

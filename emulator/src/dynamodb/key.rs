@@ -87,6 +87,12 @@ impl ItemKey {
     }
 }
 
+impl std::borrow::Borrow<[u8]> for ItemKey {
+    fn borrow(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// Appends the order-preserving encoding of a key value (S, N or B; other types encode nothing).
 pub fn encode_key_value(out: &mut Vec<u8>, value: &AttributeValue) {
     match value {

@@ -5,11 +5,13 @@
 //! and gets bytes or an [`AwsError`](crate::edge::AwsError) back.
 
 pub mod expr;
+pub mod index;
 pub mod key;
 pub mod number;
 pub mod ops;
 pub mod store;
 pub mod table;
+pub mod ttl;
 pub mod validate;
 pub mod value;
 pub mod wire;

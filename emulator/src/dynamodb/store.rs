@@ -7,13 +7,17 @@ use std::{
 
 use parking_lot::RwLock;
 
-use super::table::Table;
+use crate::streams::{StreamRegistry, StreamSettings};
+
+use super::{ops::transactions::ClientTokens, table::Table};
 
 /// All DynamoDB state of the emulator.
 #[derive(Debug, Default)]
 pub struct DynamoDb {
     /// account -> region -> tables
     accounts: RwLock<HashMap<String, HashMap<String, Arc<Region>>>>,
+    /// Shard lifetime and retention of the streams of every table.
+    pub stream_settings: StreamSettings,
 }
 
 /// The tables of one account in one region.
@@ -25,9 +29,21 @@ pub struct Region {
     pub region: String,
     /// Tables by name; ordered, because ListTables returns names in order.
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
+    /// The streams of this account and region, including disabled ones until their retention ends.
+    pub streams: StreamRegistry,
+    /// TransactWriteItems' recent ClientRequestTokens (scoped per account and region, as on AWS).
+    pub client_tokens: ClientTokens,
 }
 
 impl DynamoDb {
+    /// No tables yet; table streams will use `stream_settings`.
+    pub fn new(stream_settings: StreamSettings) -> Self {
+        Self {
+            accounts: RwLock::default(),
+            stream_settings,
+        }
+    }
+
     /// The tables of `account` in `region`, created on first use.
     pub fn region(&self, account: &str, region: &str) -> Arc<Region> {
         if let Some(found) = self
@@ -48,9 +64,25 @@ impl DynamoDb {
                     account: account.to_owned(),
                     region: region.to_owned(),
                     tables: RwLock::default(),
+                    streams: StreamRegistry::default(),
+                    client_tokens: ClientTokens::default(),
                 })
             })
             .clone()
+    }
+
+    /// Every table of every account and region: a snapshot, for background work such as the TTL sweeper.
+    pub fn tables(&self) -> Vec<Arc<Table>> {
+        let regions: Vec<Arc<Region>> = self
+            .accounts
+            .read()
+            .values()
+            .flat_map(|r| r.values().cloned())
+            .collect();
+        regions
+            .iter()
+            .flat_map(|region| region.tables.read().values().cloned().collect::<Vec<_>>())
+            .collect()
     }
 }
 

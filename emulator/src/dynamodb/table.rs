@@ -2,11 +2,14 @@
 //! its own lock. Every item write goes through [`TableData`], so later change capture (streams, indexes) has one
 //! place to hook into, inside the same critical section as the write.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{collections::BTreeMap, ops::Bound, sync::Arc};
 
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
+use crate::streams::Stream;
+
 use super::{
+    index::{IndexData, IndexProjection},
     key::{ItemKey, KeySchema, ScalarType},
     value::{Item, item_size},
     wire,
@@ -128,6 +131,10 @@ pub struct TableMeta {
     pub deletion_protection: bool,
     /// Tags, in insertion order.
     pub tags: Vec<(String, String)>,
+    /// The time-to-live attribute while TTL is enabled; `None` when disabled (AWS forgets the attribute then).
+    pub time_to_live: Option<String>,
+    /// Tags of the table's streams by stream label: AWS tags a stream ARN apart from its table.
+    pub stream_tags: Vec<(String, Vec<(String, String)>)>,
 }
 
 impl TableMeta {
@@ -140,22 +147,53 @@ impl TableMeta {
     }
 }
 
-/// A table's items and their accounting.
+/// Who made a change: DynamoDB Streams marks deletions by TTL as the service's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeCause {
+    /// A client's request.
+    Request,
+    /// The time-to-live sweeper.
+    TimeToLive,
+}
+
+/// A table's items, their secondary indexes and their accounting. Every write goes through [`TableData::put`]
+/// and [`TableData::delete`], which keep the indexes in step within the same critical section.
 #[derive(Debug, Default)]
 pub struct TableData {
     items: BTreeMap<ItemKey, Item>,
     size_bytes: u64,
+    indexes: Vec<IndexData>,
+    /// The table's enabled stream: every change is appended to it here, under the item lock.
+    stream: Option<Arc<Stream>>,
 }
 
 impl TableData {
+    /// Empty data with the indexes `meta` declares.
+    pub fn new(meta: &TableMeta) -> Self {
+        let mut data = Self::default();
+        data.sync_indexes(meta);
+        data
+    }
+
     /// The item at `key`.
     pub fn get(&self, key: &ItemKey) -> Option<&Item> {
         self.items.get(key)
     }
 
     /// Stores `item` at `key`, returning the item it replaced.
-    pub fn put(&mut self, key: ItemKey, item: Item) -> Option<Item> {
+    pub fn put(&mut self, key: ItemKey, item: Item, cause: ChangeCause) -> Option<Item> {
+        if let Some(stream) = &self.stream {
+            stream.append(
+                self.items.get(&key),
+                Some(&item),
+                cause == ChangeCause::TimeToLive,
+            );
+        }
         self.size_bytes += item_size(&item) as u64;
+        for index in &mut self.indexes {
+            let old = self.items.get(&key);
+            index.update(&key, old, Some(&item));
+        }
         let old = self.items.insert(key, item);
         if let Some(old) = &old {
             self.size_bytes -= item_size(old) as u64;
@@ -164,12 +202,67 @@ impl TableData {
     }
 
     /// Removes the item at `key`, returning it.
-    pub fn delete(&mut self, key: &ItemKey) -> Option<Item> {
-        let old = self.items.remove(key);
-        if let Some(old) = &old {
-            self.size_bytes -= item_size(old) as u64;
+    pub fn delete(&mut self, key: &ItemKey, cause: ChangeCause) -> Option<Item> {
+        let old = self.items.remove(key)?;
+        if let Some(stream) = &self.stream {
+            stream.append(Some(&old), None, cause == ChangeCause::TimeToLive);
         }
-        old
+        self.size_bytes -= item_size(&old) as u64;
+        for index in &mut self.indexes {
+            index.update(key, Some(&old), None);
+        }
+        Some(old)
+    }
+
+    /// Starts appending changes to `stream`, or stops (`None`).
+    pub fn set_stream(&mut self, stream: Option<Arc<Stream>>) {
+        self.stream = stream;
+    }
+
+    /// The stream changes are appended to.
+    pub fn stream(&self) -> Option<&Arc<Stream>> {
+        self.stream.as_ref()
+    }
+
+    /// Items whose keys fall in `range`, in key order or reversed.
+    pub fn items_in<'a>(
+        &'a self,
+        range: (Bound<&'a [u8]>, Bound<&'a [u8]>),
+        forward: bool,
+    ) -> Box<dyn Iterator<Item = (&'a ItemKey, &'a Item)> + 'a> {
+        let iter = self.items.range::<[u8], _>(range);
+        if forward {
+            Box::new(iter)
+        } else {
+            Box::new(iter.rev())
+        }
+    }
+
+    /// The secondary index called `name`.
+    pub fn index(&self, name: &str) -> Option<&IndexData> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+
+    /// Makes the stored indexes match `meta`: new ones are built from the items (backfilled), dropped ones go.
+    pub fn sync_indexes(&mut self, meta: &TableMeta) {
+        let declared: Vec<&Index> = meta.local_indexes.iter().chain(&meta.global_indexes).collect();
+        self.indexes
+            .retain(|index| declared.iter().any(|d| d.name == index.name));
+        for definition in declared {
+            if self.indexes.iter().any(|i| i.name == definition.name) {
+                continue;
+            }
+            let mut index = IndexData::new(
+                definition.name.clone(),
+                definition.key_schema.clone(),
+                meta.key_schema.clone(),
+                IndexProjection::from_wire(&definition.projection),
+            );
+            for (key, item) in &self.items {
+                index.update(key, None, Some(item));
+            }
+            self.indexes.push(index);
+        }
     }
 
     /// Number of items.
@@ -212,8 +305,8 @@ impl Table {
             region: region.to_owned(),
             id: uuid::Uuid::new_v4().to_string(),
             created,
+            data: Mutex::new(TableData::new(&meta)),
             meta: RwLock::new(Arc::new(meta)),
-            data: Mutex::new(TableData::default()),
         }
     }
 
@@ -242,9 +335,20 @@ impl Table {
     /// responses of CreateTable, UpdateTable and DeleteTable show the transitional state).
     pub fn describe(&self, status: Option<TableStatus>) -> wire::TableDescription {
         let meta = self.meta();
-        let (item_count, size_bytes) = {
+        let (item_count, size_bytes, index_stats) = {
             let data = self.data();
-            (data.item_count(), data.size_bytes())
+            let stats: Vec<(String, u64, u64)> = data
+                .indexes
+                .iter()
+                .map(|i| (i.name.clone(), i.item_count(), i.size_bytes()))
+                .collect();
+            (data.item_count(), data.size_bytes(), stats)
+        };
+        let stats_of = |name: &str| {
+            index_stats
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map_or((0, 0), |(_, count, size)| (*count, *size))
         };
         let key_schema = describe_key_schema(&meta.key_schema);
         let index_arn = |name: &str| format!("{}/index/{name}", self.arn);
@@ -255,8 +359,8 @@ impl Table {
                     index_name: index.name.clone(),
                     key_schema: describe_key_schema(&index.key_schema),
                     projection: index.projection.clone(),
-                    index_size_bytes: 0,
-                    item_count: 0,
+                    index_size_bytes: stats_of(&index.name).1,
+                    item_count: stats_of(&index.name).0,
                     index_arn: index_arn(&index.name),
                 })
                 .collect()
@@ -271,8 +375,8 @@ impl Table {
                     index_status: index.status.to_owned(),
                     backfilling: (index.status == "CREATING").then_some(false),
                     provisioned_throughput: index.throughput.describe(),
-                    index_size_bytes: 0,
-                    item_count: 0,
+                    index_size_bytes: stats_of(&index.name).1,
+                    item_count: stats_of(&index.name).0,
                     index_arn: index_arn(&index.name),
                 })
                 .collect()

@@ -38,6 +38,7 @@ pub enum ErrorCode {
     ExpiredIteratorException,
     TrimmedDataAccessException,
     InternalServerError,
+    AccessDeniedException,
 }
 
 impl ErrorCode {
@@ -46,7 +47,9 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             ValidationException => "com.amazon.coral.validate",
-            SerializationException | UnknownOperationException => "com.amazon.coral.service",
+            SerializationException | UnknownOperationException | AccessDeniedException => {
+                "com.amazon.coral.service"
+            }
             _ => "com.amazonaws.dynamodb.v20120810",
         }
     }
@@ -87,6 +90,7 @@ impl ErrorCode {
             ExpiredIteratorException => "ExpiredIteratorException",
             TrimmedDataAccessException => "TrimmedDataAccessException",
             InternalServerError => "InternalServerError",
+            AccessDeniedException => "AccessDeniedException",
         }
     }
 }

@@ -15,11 +15,14 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use rand::Rng;
+use rand::RngCore;
 
 pub use error::{AwsError, ErrorCode};
 
-use crate::dynamodb::{self, DynamoDb};
+use crate::{
+    dynamodb::{self, DynamoDb},
+    streams,
+};
 
 /// Largest request body accepted (DynamoDB's limit is 16 MB).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -94,10 +97,13 @@ fn credential_scope(authorization: &str) -> Option<(&str, &str)> {
 
 /// A request id in AWS's DynamoDB format: 52 characters of `[A-Z0-9]`.
 pub fn new_request_id() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut rng = rand::rng();
-    (0..52)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+    const ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    // NB: one fill of random bytes instead of 52 range draws: this runs on every request.
+    let mut bytes = [0u8; 52];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect()
 }
 
@@ -113,8 +119,13 @@ pub struct Services {
 impl Services {
     /// Fresh, empty services.
     pub fn new() -> Self {
+        Self::with_stream_settings(streams::StreamSettings::default())
+    }
+
+    /// Fresh, empty services whose table streams use `settings`.
+    pub fn with_stream_settings(settings: streams::StreamSettings) -> Self {
         Self {
-            dynamodb: DynamoDb::default(),
+            dynamodb: DynamoDb::new(settings),
             boot_id: uuid::Uuid::new_v4().to_string(),
         }
     }
@@ -155,6 +166,10 @@ async fn aws_json(State(services): State<Arc<Services>>, headers: HeaderMap, bod
         Some((dynamodb::TARGET_PREFIX, operation)) => {
             tracing::debug!(operation, request_id = %ctx.request_id, "dynamodb request");
             dynamodb::call(&services.dynamodb, &ctx, operation, &body)
+        }
+        Some((streams::TARGET_PREFIX, operation)) => {
+            tracing::debug!(operation, request_id = %ctx.request_id, "dynamodb streams request");
+            streams::api::call(&services.dynamodb, &ctx, operation, &body)
         }
         _ => Err(AwsError::bare(ErrorCode::UnknownOperationException)),
     };
@@ -241,7 +256,7 @@ async fn root_health(headers: HeaderMap) -> Response {
 /// `GET /_dynastream/health`: services, version and boot id.
 async fn health(State(services): State<Arc<Services>>) -> Response {
     let body = serde_json::json!({
-        "services": { "dynamodb": "running" },
+        "services": { "dynamodb": "running", "dynamodbstreams": "running" },
         "version": env!("CARGO_PKG_VERSION"),
         "bootId": services.boot_id,
     });

@@ -24,7 +24,12 @@ pub struct TestEmulator {
 impl TestEmulator {
     /// Starts an emulator on `127.0.0.1:0` inside the current tokio runtime.
     pub async fn start() -> Self {
-        let server = dynastream::Server::bind("127.0.0.1:0".parse().unwrap())
+        Self::start_with(dynastream::server::Settings::default()).await
+    }
+
+    /// Starts an emulator on `127.0.0.1:0` with `settings` (e.g. a short TTL sweep interval).
+    pub async fn start_with(settings: dynastream::server::Settings) -> Self {
+        let server = dynastream::Server::bind_with("127.0.0.1:0".parse().unwrap(), settings)
             .await
             .unwrap();
         let addr = server.local_addr().unwrap();
@@ -58,6 +63,20 @@ impl TestEmulator {
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// A DynamoDB Streams client for region us-east-1 and the test credentials.
+    pub fn streams(&self) -> aws_sdk_dynamodbstreams::Client {
+        let config = aws_sdk_dynamodbstreams::Config::builder()
+            .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        aws_sdk_dynamodbstreams::Client::from_conf(config)
     }
 
     /// Sends one raw HTTP/1.1 request and returns (status, headers, body).

@@ -1,7 +1,12 @@
 //! One function per DynamoDB operation, and [`call`], which routes an operation name to it.
 
+pub mod batch;
 pub mod items;
+pub mod query_scan;
 pub mod tables;
+pub mod tags;
+pub mod transactions;
+pub mod ttl;
 
 use serde::Serialize;
 
@@ -83,11 +88,23 @@ pub fn call(db: &Db, ctx: &RequestContext, operation: &str, body: &[u8]) -> Resu
         "GetItem" => to_body(&items::get_item(db, ctx, from_json(body)?)?),
         "UpdateItem" => to_body(&items::update_item(db, ctx, from_json(body)?)?),
         "DeleteItem" => to_body(&items::delete_item(db, ctx, from_json(body)?)?),
+        "BatchGetItem" => to_body(&batch::batch_get_item(db, ctx, from_json(body)?)?),
+        "BatchWriteItem" => to_body(&batch::batch_write_item(db, ctx, from_json(body)?)?),
+        "TransactWriteItems" => to_body(&transactions::transact_write_items(db, ctx, from_json(body)?)?),
+        "TransactGetItems" => to_body(&transactions::transact_get_items(db, ctx, from_json(body)?)?),
+        "Query" => to_body(&query_scan::query(db, ctx, from_json(body)?)?),
+        "Scan" => to_body(&query_scan::scan(db, ctx, from_json(body)?)?),
         "CreateTable" => to_body(&tables::create_table(db, ctx, from_json(body)?)?),
         "DescribeTable" => to_body(&tables::describe_table(db, ctx, from_json(body)?)?),
         "ListTables" => to_body(&tables::list_tables(db, ctx, from_json(body)?)?),
         "UpdateTable" => to_body(&tables::update_table(db, ctx, from_json(body)?)?),
         "DeleteTable" => to_body(&tables::delete_table(db, ctx, from_json(body)?)?),
+        "UpdateTimeToLive" => to_body(&ttl::update_time_to_live(db, ctx, from_json(body)?)?),
+        "DescribeTimeToLive" => to_body(&ttl::describe_time_to_live(db, ctx, from_json(body)?)?),
+        // NB: AWS answers TagResource and UntagResource with an empty body.
+        "TagResource" => tags::tag_resource(db, ctx, from_json(body)?).map(|()| Vec::new()),
+        "UntagResource" => tags::untag_resource(db, ctx, from_json(body)?).map(|()| Vec::new()),
+        "ListTagsOfResource" => to_body(&tags::list_tags_of_resource(db, ctx, from_json(body)?)?),
         "DescribeLimits" => {
             from_json::<serde::de::IgnoredAny>(body)?;
             to_body(&tables::describe_limits())

@@ -21,6 +21,7 @@ use crate::{
 };
 
 use super::Db;
+use crate::streams::{Stream, ViewType};
 
 /// Most capacity units AWS accepts in a request.
 const MAX_CAPACITY: i64 = 1_000_000_000_000;
@@ -242,17 +243,23 @@ pub fn create_table(db: &Db, ctx: &RequestContext, input: wire::CreateTableInput
         sse: input.sse_specification,
         table_class: input.table_class.filter(|c| c != "STANDARD"),
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
-        tags: input
-            .tags
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
-            .collect(),
+        tags: super::tags::create_table_tags(input.tags)?,
+        time_to_live: None,
+        stream_tags: Vec::new(),
     };
+    let stream_setting = meta.stream.clone();
     let table = Arc::new(Table::new(&ctx.account, &ctx.region, name.clone(), now, meta));
     let region = db.region(&ctx.account, &ctx.region);
+    // The stream is attached before the table is visible, so no write can escape it.
+    let stream = stream_setting
+        .as_ref()
+        .map(|setting| new_stream(db, &table, setting));
+    table.data().set_stream(stream.clone());
     if !region.insert(table.clone()) {
         return Err(aws_error!(ResourceInUseException, "Table already exists: {name}"));
+    }
+    if let Some(stream) = stream {
+        region.streams.add(stream);
     }
     tracing::info!(table = %name, account = %ctx.account, region = %ctx.region, "created table");
     // NB: tables are usable at once; the response shows CREATING as AWS's does, and DescribeTable shows ACTIVE.
@@ -484,6 +491,20 @@ fn checked_table_name(name: Option<&str>) -> Result<&str, AwsError> {
     Ok(name.unwrap_or_default())
 }
 
+/// The stream a table's stream setting calls for.
+fn new_stream(db: &Db, table: &Table, setting: &StreamSetting) -> Arc<Stream> {
+    let meta = table.meta();
+    Arc::new(Stream::new(
+        table.stream_arn(&setting.label),
+        setting.label.clone(),
+        table.name.clone(),
+        table.region.clone(),
+        ViewType::parse(&setting.view_type).unwrap_or(ViewType::NewAndOldImages),
+        meta.key_schema.clone(),
+        db.stream_settings,
+    ))
+}
+
 /// DescribeTable.
 pub fn describe_table(db: &Db, ctx: &RequestContext, input: wire::TableNameInput) -> Result<Value, AwsError> {
     let name = checked_table_name(input.table_name.as_deref())?;
@@ -503,6 +524,13 @@ pub fn delete_table(db: &Db, ctx: &RequestContext, input: wire::TableNameInput) 
     }
     let description = table.describe(Some(TableStatus::Deleting));
     db.region(&ctx.account, &ctx.region).remove(name);
+    {
+        let mut data = table.data();
+        if let Some(stream) = data.stream() {
+            stream.disable();
+        }
+        data.set_stream(None);
+    }
     tracing::info!(table = %name, "deleted table");
     Ok(json!({ "TableDescription": description }))
 }
@@ -714,7 +742,36 @@ pub fn update_table(db: &Db, ctx: &RequestContext, input: wire::UpdateTableInput
         .filter(|i| i.status == "CREATING")
         .map(|i| i.name.clone())
         .collect();
-    table.update_meta(|m| *m = next);
+    {
+        // NB: the item lock is held while the definition changes, so no write sees one without the other.
+        let mut data = table.data();
+        data.sync_indexes(&next);
+        if meta.stream != next.stream {
+            // A new label means a new stream; the old one stops capturing but stays readable.
+            if let Some(old) = data.stream() {
+                old.disable();
+            }
+            let stream = next
+                .stream
+                .as_ref()
+                .filter(|s| s.enabled)
+                .map(|setting| new_stream(db, &table, setting));
+            if let Some(stream) = &stream {
+                db.region(&ctx.account, &ctx.region).streams.add(stream.clone());
+            }
+            data.set_stream(stream);
+        }
+        table.update_meta(|m| {
+            // TTL and tags belong to other operations and may have changed since `meta` was read: keep them.
+            let time_to_live = m.time_to_live.take();
+            let tags = std::mem::take(&mut m.tags);
+            let stream_tags = std::mem::take(&mut m.stream_tags);
+            *m = next;
+            m.time_to_live = time_to_live;
+            m.tags = tags;
+            m.stream_tags = stream_tags;
+        });
+    }
     let description = table.describe(Some(TableStatus::Updating));
     // NB: index builds finish at once (backfill happens under the table lock), so later describes show ACTIVE.
     if !created_indexes.is_empty() {

@@ -1,0 +1,536 @@
+//! `dynastream-bench`: measures DynamoDB item operations over HTTP/1.1
+//! keep-alive against dynastream, Amazon DynamoDB Local and a bare hyper
+//! "ceiling" server, all started as child processes on this machine.
+//!
+//! Each scenario runs on N connections with one request in flight per
+//! connection: a warm-up whose results are dropped, then a measured phase of
+//! fixed duration (or request count). The bench reports throughput, latency
+//! percentiles and server CPU per request as a table (and optionally JSON),
+//! plus each target's start-up time (spawn to first answered request) and
+//! resident memory. It only measures; it asserts nothing about the figures.
+//!
+//! ```text
+//! cargo build --release -p dynastream-emulator --bins
+//! emulator/bench/dynamodb-local.sh        # fetch DynamoDB Local once
+//! target/release/dynastream-bench --duration 5 --connections 1,32
+//! ```
+
+mod ceiling;
+mod http;
+mod load;
+mod procfs;
+mod report;
+mod scenario;
+mod target;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+use crate::http::{CommonHeaders, Connection, amz_target};
+use crate::load::{ClientRuntime, LoadSpec, Stop};
+use crate::report::{Row, TargetFigures};
+use crate::scenario::{Fixture, Scenario};
+use crate::target::{RunningServer, TargetKind, TargetSpec};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dynastream-bench",
+    version,
+    about = "Benchmark DynamoDB item operations over HTTP"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the bare ceiling server (started by the bench itself).
+    #[command(hide = true)]
+    Ceiling(ceiling::CeilingArgs),
+}
+
+/// Options of a benchmark run.
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Targets to measure, in order [default: every one available]
+    #[arg(long, value_enum, value_delimiter = ',')]
+    targets: Option<Vec<TargetKind>>,
+
+    /// Scenarios to run, in order (put, get, update)
+    #[arg(long, value_delimiter = ',', default_value = "put,get,update")]
+    scenarios: Vec<String>,
+
+    /// Concurrent connections; each scenario runs once per value
+    #[arg(long, value_delimiter = ',', default_value = "1,32")]
+    connections: Vec<usize>,
+
+    /// Measured seconds per scenario
+    #[arg(long, default_value = "5", value_parser = parse_seconds)]
+    duration: Duration,
+
+    /// Measure this many requests per scenario instead of a duration
+    #[arg(long, conflicts_with = "duration")]
+    requests: Option<u64>,
+
+    /// Warm-up seconds before each measurement
+    #[arg(long, default_value = "1", value_parser = parse_seconds)]
+    warmup: Duration,
+
+    /// Items written before the scenarios run (read and updated by get/update)
+    #[arg(long, default_value_t = 10_000)]
+    items: u64,
+
+    /// Bytes of the payload attribute of each item
+    #[arg(long, default_value_t = 100)]
+    payload_bytes: usize,
+
+    /// Table name
+    #[arg(long, default_value = "bench")]
+    table: String,
+
+    /// Measure each scenario this many times and report the run with the
+    /// median throughput (a 2-core VM's thread placement makes single runs
+    /// vary by up to 2x)
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+
+    /// Start-up measurements per target (spawn to first answered request)
+    #[arg(long, default_value_t = 5)]
+    startup_runs: usize,
+
+    /// Seconds to wait for a target to answer after it starts
+    #[arg(long, default_value = "60", value_parser = parse_seconds)]
+    ready_timeout: Duration,
+
+    /// Client threads [default: one per CPU]
+    #[arg(long)]
+    client_threads: Option<usize>,
+
+    /// How the client uses its threads: `multi-thread` puts all connections
+    /// on one work-stealing tokio runtime; `per-thread` gives each thread its
+    /// own single-threaded runtime and a share of the connections (like wrk;
+    /// similar throughput here, but a worse tail when a thread is descheduled)
+    #[arg(long, value_enum, default_value = "multi-thread")]
+    client_runtime: ClientRuntimeArg,
+
+    /// The dynastream binary [default: `dynastream` next to this executable]
+    #[arg(long, env = "DYNASTREAM_BIN")]
+    dynastream_bin: Option<PathBuf>,
+
+    /// DynamoDBLocal.jar [default: the one cached by emulator/bench/dynamodb-local.sh]
+    #[arg(long, env = "DYNAMODB_LOCAL_JAR")]
+    dynamodb_local: Option<PathBuf>,
+
+    /// The java executable for DynamoDB Local
+    #[arg(long, default_value = "java")]
+    java: PathBuf,
+
+    /// Also write the results as JSON to this file (`-` or no value: stdout,
+    /// with the tables moved to stderr)
+    #[arg(long, num_args = 0..=1, default_missing_value = "-")]
+    json: Option<PathBuf>,
+
+    /// List the scenarios and exit
+    #[arg(long)]
+    list_scenarios: bool,
+
+    /// Directory for the servers' output logs [default: a temporary directory]
+    #[arg(long)]
+    log_dir: Option<PathBuf>,
+}
+
+/// `--client-runtime` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ClientRuntimeArg {
+    /// A single-threaded runtime per client thread.
+    PerThread,
+    /// One multi-threaded tokio runtime.
+    MultiThread,
+}
+
+impl ClientRuntimeArg {
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned())
+    }
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number of seconds: {e}"))?;
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Ceiling(args)) => ceiling::main(args),
+        None => {
+            let mut builder = match cli.run.client_runtime {
+                ClientRuntimeArg::MultiThread => {
+                    let mut builder = tokio::runtime::Builder::new_multi_thread();
+                    builder.worker_threads(client_threads(&cli.run));
+                    builder
+                }
+                // The load runs on threads of its own; this runtime only
+                // starts servers, probes them and waits.
+                ClientRuntimeArg::PerThread => tokio::runtime::Builder::new_current_thread(),
+            };
+            builder.enable_all();
+            let runtime = builder.build().context("build tokio runtime")?;
+            runtime.block_on(async {
+                // Dropping the run future on Ctrl-C drops the server guards,
+                // which kill the child processes.
+                tokio::select! {
+                    result = run(cli.run) => result,
+                    _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+                }
+            })
+        }
+    }
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn client_threads(args: &RunArgs) -> usize {
+    args.client_threads.unwrap_or_else(cpus).max(1)
+}
+
+async fn run(args: RunArgs) -> Result<()> {
+    if args.connections.contains(&0) {
+        bail!("--connections values must be at least 1");
+    }
+    let fixture = Fixture {
+        table: args.table.clone(),
+        items: args.items,
+        payload_bytes: args.payload_bytes,
+    };
+    let catalogue = scenario::catalogue(&fixture);
+    if args.list_scenarios {
+        for scenario in &catalogue {
+            println!(
+                "{:<8} {:<12} {}",
+                scenario.name, scenario.operation, scenario.description
+            );
+        }
+        return Ok(());
+    }
+    let scenarios = scenario::select(&catalogue, &args.scenarios)?;
+    let self_exe = std::env::current_exe().context("locate own executable")?;
+    let specs = resolve_targets(&args, &self_exe)?;
+    let log_dir = match &args.log_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!("dynastream-bench-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&log_dir).with_context(|| format!("create {}", log_dir.display()))?;
+    let stop = match args.requests {
+        Some(n) => Stop::Count(n),
+        None => Stop::Duration(args.duration),
+    };
+    let cpus = cpus();
+    eprintln!(
+        "dynastream-bench: targets {}; scenarios {}; connections {:?}; {} warm-up + {} per run; {cpus} CPUs; \
+         client: {} thread(s), {} runtime; server logs in {}",
+        specs.iter().map(|s| s.kind.name()).collect::<Vec<_>>().join(","),
+        scenarios.iter().map(|s| s.name).collect::<Vec<_>>().join(","),
+        args.connections,
+        fmt_duration(args.warmup),
+        match stop {
+            Stop::Duration(d) => fmt_duration(d),
+            Stop::Count(n) => format!("{n} requests"),
+        },
+        client_threads(&args),
+        args.client_runtime.name(),
+        log_dir.display(),
+    );
+
+    let mut figures = Vec::new();
+    let mut rows = Vec::new();
+    for spec in &specs {
+        let (target_figures, target_rows) =
+            bench_target(spec, &args, &fixture, &scenarios, stop, &log_dir).await?;
+        figures.push(target_figures);
+        rows.extend(target_rows);
+    }
+
+    let tables = format!(
+        "\n{}\n{}",
+        report::scenarios_table(&rows),
+        report::targets_table(&figures)
+    );
+    let errors = report::errors_section(&rows);
+    let json_to_stdout = args.json.as_deref().is_some_and(|p| p == Path::new("-"));
+    if json_to_stdout {
+        eprint!("{tables}");
+    } else {
+        print!("{tables}");
+    }
+    if !errors.is_empty() {
+        eprintln!("\nErrors:\n{errors}");
+    }
+    if let Some(path) = &args.json {
+        let config = json!({
+            "cpus": cpus,
+            "client_threads": client_threads(&args),
+            "client_runtime": args.client_runtime.name(),
+            "connections": args.connections,
+            "warmup_s": args.warmup.as_secs_f64(),
+            "duration_s": args.requests.is_none().then_some(args.duration.as_secs_f64()),
+            "requests": args.requests,
+            "items": args.items,
+            "payload_bytes": args.payload_bytes,
+            "startup_runs": args.startup_runs,
+            "repeat": args.repeat,
+        });
+        let text = serde_json::to_string_pretty(&report::json(config, &figures, &rows))?;
+        if json_to_stdout {
+            println!("{text}");
+        } else {
+            std::fs::write(path, text + "\n").with_context(|| format!("write {}", path.display()))?;
+            eprintln!("JSON written to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Chooses the targets: the explicit `--targets` list (each must be
+/// available) or every target that is available.
+fn resolve_targets(args: &RunArgs, self_exe: &Path) -> Result<Vec<TargetSpec>> {
+    let explicit = args.targets.is_some();
+    let kinds = args.targets.clone().unwrap_or_else(|| {
+        vec![
+            TargetKind::Dynastream,
+            TargetKind::DynamodbLocal,
+            TargetKind::Ceiling,
+        ]
+    });
+    let mut specs = Vec::new();
+    for kind in kinds {
+        match kind {
+            TargetKind::Dynastream => {
+                let bin = match &args.dynastream_bin {
+                    Some(bin) => bin.clone(),
+                    None => self_exe.with_file_name("dynastream"),
+                };
+                if bin.is_file() {
+                    specs.push(TargetSpec::dynastream(&bin));
+                } else if explicit || args.dynastream_bin.is_some() {
+                    bail!(
+                        "dynastream binary {} not found (build it or pass --dynastream-bin)",
+                        bin.display()
+                    );
+                } else {
+                    eprintln!("skipping dynastream: {} not found", bin.display());
+                }
+            }
+            TargetKind::DynamodbLocal => match args.dynamodb_local.clone().or_else(cached_dynamodb_local) {
+                Some(jar) => specs.push(TargetSpec::dynamodb_local(&args.java, &jar)?),
+                None if explicit => {
+                    bail!(
+                        "no DynamoDBLocal.jar: run emulator/bench/dynamodb-local.sh or pass --dynamodb-local"
+                    )
+                }
+                None => {
+                    eprintln!("skipping dynamodb-local: run emulator/bench/dynamodb-local.sh to fetch it")
+                }
+            },
+            TargetKind::Ceiling => specs.push(TargetSpec::ceiling(self_exe)),
+        }
+    }
+    if specs.is_empty() {
+        bail!("no target to measure");
+    }
+    Ok(specs)
+}
+
+/// The jar that `emulator/bench/dynamodb-local.sh` caches, if it is there.
+fn cached_dynamodb_local() -> Option<PathBuf> {
+    let root = match std::env::var_os("DYNASTREAM_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/dynastream"),
+    };
+    let jar = root.join("dynamodb-local/current/emulator/DynamoDBLocal.jar");
+    jar.is_file().then_some(jar)
+}
+
+/// Measures one target: start-up times, idle memory, every scenario at every
+/// concurrency, then memory after the load.
+async fn bench_target(
+    spec: &TargetSpec,
+    args: &RunArgs,
+    fixture: &Fixture,
+    scenarios: &[Scenario],
+    stop: Stop,
+    log_dir: &Path,
+) -> Result<(TargetFigures, Vec<Row>)> {
+    let name = spec.kind.name();
+    eprintln!("\n[{name}] {}", spec.origin);
+
+    // Start-up: throw-away instances first, then the one that gets the load;
+    // each is a separate cold start of the process.
+    let runs = args.startup_runs.max(1);
+    let mut startup = Vec::with_capacity(runs);
+    for run in 1..runs {
+        let mut server = spec.spawn(log_dir, run)?;
+        let took = server.wait_ready(args.ready_timeout).await?;
+        eprintln!("[{name}] start-up run {run}/{runs}: {}", fmt_duration(took));
+        startup.push(took);
+    }
+    let mut server = spec.spawn(log_dir, runs)?;
+    let took = server.wait_ready(args.ready_timeout).await?;
+    eprintln!("[{name}] start-up run {runs}/{runs}: {}", fmt_duration(took));
+    startup.push(took);
+
+    // Let start-up work (JIT threads, lazy allocation) settle before calling
+    // the process idle.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = procfs::memory(server.pid())?;
+    eprintln!("[{name}] idle RSS {:.1} MiB", idle.rss_kib as f64 / 1024.0);
+
+    if spec.is_emulator {
+        setup_table(&server, args, fixture).await?;
+    }
+
+    let mut rows = Vec::new();
+    for scenario in scenarios {
+        let pool = scenario.pool(fixture.items.max(1))?;
+        for &connections in &args.connections {
+            let load = LoadSpec {
+                client: client_runtime(args),
+                connections,
+                warmup: args.warmup,
+                stop,
+            };
+            let mut runs = Vec::with_capacity(args.repeat);
+            for _ in 0..args.repeat.max(1) {
+                let result = load::run(server.addr, pool.clone(), load, Some(server.pid())).await?;
+                eprintln!(
+                    "[{name}] {:<7} ×{connections:<3} {:>8.0} req/s  p50 {:>6} µs  p99 {:>6} µs  errors {}",
+                    scenario.name,
+                    result.throughput(),
+                    result.latencies.percentile(50.0).unwrap_or(0),
+                    result.latencies.percentile(99.0).unwrap_or(0),
+                    result.errors,
+                );
+                for (message, count) in result.error_samples.iter().take(3) {
+                    eprintln!("[{name}]     {count} × {message}");
+                }
+                runs.push(result);
+            }
+            rows.push(Row::from_runs(name, scenario.name, connections, runs));
+        }
+    }
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after_load = procfs::memory(server.pid())?;
+    eprintln!(
+        "[{name}] RSS after load {:.1} MiB (peak {:.1} MiB)",
+        after_load.rss_kib as f64 / 1024.0,
+        after_load.peak_kib as f64 / 1024.0
+    );
+    drop(server);
+
+    let figures = TargetFigures {
+        target: name.to_owned(),
+        origin: spec.origin.clone(),
+        startup,
+        idle: Some(idle),
+        after_load: Some(after_load),
+    };
+    Ok((figures, rows))
+}
+
+/// Creates the table, waits until it is ACTIVE and writes the fixture items.
+async fn setup_table(server: &RunningServer, args: &RunArgs, fixture: &Fixture) -> Result<()> {
+    let headers = CommonHeaders::new(server.addr)?;
+    let mut conn = Connection::open(server.addr).await?;
+    let request = headers.dynamodb_request(&amz_target("CreateTable")?, fixture.create_table());
+    let (status, body) = conn.send(request).await?;
+    if !status.is_success() {
+        bail!(
+            "CreateTable answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+
+    let describe = bytes::Bytes::from(json!({ "TableName": fixture.table }).to_string());
+    let target = amz_target("DescribeTable")?;
+    for _ in 0..1000 {
+        let (status, body) = conn
+            .send(headers.dynamodb_request(&target, describe.clone()))
+            .await?;
+        if !status.is_success() {
+            bail!(
+                "DescribeTable answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        let description: serde_json::Value = serde_json::from_slice(&body).context("parse DescribeTable")?;
+        if description["Table"]["TableStatus"] == "ACTIVE" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    if fixture.items == 0 {
+        return Ok(());
+    }
+    let populate = fixture.populate().pool(fixture.items)?;
+    let connections = args.connections.iter().copied().max().unwrap_or(1);
+    let spec = LoadSpec {
+        client: client_runtime(args),
+        connections,
+        warmup: Duration::ZERO,
+        stop: Stop::Count(fixture.items),
+    };
+    let result = load::run(server.addr, populate, spec, None).await?;
+    if result.errors > 0 {
+        let first = result
+            .error_samples
+            .first()
+            .map_or("", |(message, _)| message.as_str());
+        bail!(
+            "populating {} items failed {} times, e.g. {first}",
+            fixture.items,
+            result.errors
+        );
+    }
+    eprintln!(
+        "[{}] populated {} items in {} ({:.0} PutItem/s)",
+        server_name(server),
+        fixture.items,
+        fmt_duration(result.elapsed),
+        result.throughput()
+    );
+    Ok(())
+}
+
+fn client_runtime(args: &RunArgs) -> ClientRuntime {
+    match args.client_runtime {
+        ClientRuntimeArg::PerThread => ClientRuntime::PerThread(client_threads(args)),
+        ClientRuntimeArg::MultiThread => ClientRuntime::MultiThread,
+    }
+}
+
+fn server_name(server: &RunningServer) -> &'static str {
+    server.kind().name()
+}
+
+fn fmt_duration(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format!("{:.2} s", d.as_secs_f64())
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1e3)
+    }
+}
