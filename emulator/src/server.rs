@@ -60,6 +60,11 @@ impl Server {
         })
     }
 
+    /// The emulator's state, for in-process observers (benchmarks and tests that subscribe to streams).
+    pub fn services(&self) -> Arc<edge::Services> {
+        self.services.clone()
+    }
+
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()

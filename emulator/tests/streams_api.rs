@@ -561,3 +561,60 @@ async fn cli_reads_the_stream_as_the_guide_does() {
     assert_eq!(records["Records"][0]["eventName"], "INSERT");
     assert_eq!(records["Records"][0]["dynamodb"]["Keys"]["pk"]["S"], "Jane Doe");
 }
+
+#[tokio::test]
+async fn trimmed_records_and_expired_iterators_get_aws_errors() {
+    use dynastream::{server::Settings, streams::StreamSettings};
+    let emulator = TestEmulator::start_with(Settings {
+        streams: StreamSettings {
+            retention: std::time::Duration::from_millis(100),
+            ..StreamSettings::default()
+        },
+        ..Settings::default()
+    })
+    .await;
+    let (client, streams) = (emulator.dynamodb(), emulator.streams());
+    let table = unique("trimmed");
+    let arn = table_with_stream(&client, &table).await;
+    put(&client, &table, "old").await;
+    let shard = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .stream_description
+        .unwrap()
+        .shards()[0]
+        .shard_id()
+        .unwrap()
+        .to_owned();
+    let early = streams
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(&shard)
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    put(&client, &table, "new").await;
+    let (code, message) = error_of(streams.get_records().shard_iterator(&early).send().await).await;
+    assert_eq!(code, "TrimmedDataAccessException");
+    assert_eq!(
+        message,
+        "The operation attempted to read past the oldest stream record in a shard."
+    );
+
+    let stale = dynastream::streams::store::ShardIterator {
+        stream_arn: arn.clone(),
+        shard_id: shard.clone(),
+        position: 0,
+        issued_ms: jiff::Timestamp::now().as_millisecond() - 16 * 60 * 1000,
+    };
+    let (code, message) = error_of(streams.get_records().shard_iterator(stale.encode()).send().await).await;
+    assert_eq!(code, "ExpiredIteratorException");
+    assert_eq!(message, "The provided iterator exceeds the maximum age allowed.");
+}

@@ -12,8 +12,8 @@ use aws_sdk_dynamodb::{
         ScalarAttributeType, StreamSpecification, StreamViewType,
     },
 };
-use aws_sdk_dynamodbstreams::types::{AttributeValue as Sv, OperationType, Record, ShardIteratorType};
-use common::{TestEmulator, unique};
+use aws_sdk_dynamodbstreams::types::{AttributeValue as Sv, OperationType};
+use common::{TestEmulator, read_all, unique};
 
 /// A table with hash key `pk` (S) and a stream of `view`; returns (table, stream ARN).
 async fn table_with_stream(client: &Client, view: StreamViewType) -> (String, String) {
@@ -53,40 +53,6 @@ async fn table_with_stream(client: &Client, view: StreamViewType) -> (String, St
         .unwrap()
         .to_owned();
     (name, arn)
-}
-
-/// Every record of a stream, following shards parent-first from TRIM_HORIZON.
-pub async fn read_all(streams: &aws_sdk_dynamodbstreams::Client, arn: &str) -> Vec<Record> {
-    let description = streams.describe_stream().stream_arn(arn).send().await.unwrap();
-    let shards = description.stream_description().unwrap().shards().to_vec();
-    let mut records = Vec::new();
-    for shard in shards {
-        let mut iterator = streams
-            .get_shard_iterator()
-            .stream_arn(arn)
-            .shard_id(shard.shard_id().unwrap())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator
-            .unwrap();
-        loop {
-            let page = streams
-                .get_records()
-                .shard_iterator(&iterator)
-                .send()
-                .await
-                .unwrap();
-            let empty = page.records().is_empty();
-            records.extend(page.records().iter().cloned());
-            match page.next_shard_iterator {
-                Some(next) if !empty => iterator = next,
-                _ => break,
-            }
-        }
-    }
-    records
 }
 
 fn s(v: &str) -> Av {

@@ -52,13 +52,16 @@ impl ViewType {
 }
 
 /// A record's `userIdentity`: present only on deletions made by the TTL service.
+///
+/// NB: the Streams API spells its members `Type` and `PrincipalId`; Lambda events spell them `type` and
+/// `principalId`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UserIdentity {
     /// `Service`.
-    #[serde(rename = "type")]
+    #[serde(rename = "Type")]
     pub kind: &'static str,
     /// `dynamodb.amazonaws.com`.
-    #[serde(rename = "principalId")]
+    #[serde(rename = "PrincipalId")]
     pub principal_id: &'static str,
 }
 

@@ -238,3 +238,40 @@ pub async fn aws(emulator: &TestEmulator, args: &[&str]) -> Option<Output> {
     .unwrap();
     Some(output)
 }
+
+/// Every record of a stream, following shards parent-first from TRIM_HORIZON.
+pub async fn read_all(
+    streams: &aws_sdk_dynamodbstreams::Client,
+    arn: &str,
+) -> Vec<aws_sdk_dynamodbstreams::types::Record> {
+    let description = streams.describe_stream().stream_arn(arn).send().await.unwrap();
+    let shards = description.stream_description().unwrap().shards().to_vec();
+    let mut records = Vec::new();
+    for shard in shards {
+        let mut iterator = streams
+            .get_shard_iterator()
+            .stream_arn(arn)
+            .shard_id(shard.shard_id().unwrap())
+            .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator
+            .unwrap();
+        loop {
+            let page = streams
+                .get_records()
+                .shard_iterator(&iterator)
+                .send()
+                .await
+                .unwrap();
+            let empty = page.records().is_empty();
+            records.extend(page.records().iter().cloned());
+            match page.next_shard_iterator {
+                Some(next) if !empty => iterator = next,
+                _ => break,
+            }
+        }
+    }
+    records
+}
