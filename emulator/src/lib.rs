@@ -6,6 +6,7 @@
 pub mod config;
 pub mod dynamodb;
 pub mod edge;
+pub mod lambda;
 pub mod server;
 pub mod streams;
 

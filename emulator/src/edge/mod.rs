@@ -112,6 +112,8 @@ pub fn new_request_id() -> String {
 pub struct Services {
     /// DynamoDB's state.
     pub dynamodb: DynamoDb,
+    /// Lambda's state.
+    pub lambda: crate::lambda::Lambda,
     /// Changes on every start, so clients (the operator) can tell a restart.
     pub boot_id: String,
 }
@@ -126,6 +128,7 @@ impl Services {
     pub fn with_stream_settings(settings: streams::StreamSettings) -> Self {
         Self {
             dynamodb: DynamoDb::new(settings),
+            lambda: crate::lambda::Lambda::default(),
             boot_id: uuid::Uuid::new_v4().to_string(),
         }
     }
@@ -142,6 +145,7 @@ pub fn router(services: Arc<Services>) -> Router {
     Router::new()
         .route("/", get(root_health).post(aws_json).options(preflight))
         .route(HEALTH_PATH, get(health))
+        .merge(crate::lambda::api::router())
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
