@@ -34,6 +34,9 @@ pub struct ServeArgs {
     /// How long stream records, and streams that were turned off, are kept (AWS: 24 hours).
     #[arg(long, env = "DYNASTREAM_STREAM_RETENTION", default_value = "86400", value_parser = parse_interval)]
     pub stream_retention: Duration,
+    /// How long an idle Lambda execution environment is kept warm before it is stopped.
+    #[arg(long, env = "DYNASTREAM_LAMBDA_IDLE_TIMEOUT", default_value = "600", value_parser = parse_interval)]
+    pub lambda_idle_timeout: Duration,
 }
 
 /// Logging settings, shared by every subcommand.

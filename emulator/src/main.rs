@@ -21,6 +21,12 @@ struct Cli {
 enum Command {
     /// Serve DynamoDB on the edge port (the default).
     Serve(ServeArgs),
+    /// Install or inspect the AWS SDKs that Lambda's node and python runtimes ship.
+    Runtimes(dynastream::lambda::runtimes::cli::RuntimesArgs),
+    /// Run inside a Lambda execution environment: serve the Runtime API to the handler's runtime (started by
+    /// the emulator, not by hand).
+    #[command(hide = true)]
+    Agent(dynastream::lambda::agent::AgentArgs),
 }
 
 fn init_logging(args: &LogArgs) -> anyhow::Result<()> {
@@ -41,6 +47,14 @@ fn main() -> anyhow::Result<()> {
     init_logging(&cli.log)?;
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Runtimes(args)) => return Ok(dynastream::lambda::runtimes::cli::run(&args)?),
+        Some(Command::Agent(args)) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            return Ok(runtime.block_on(dynastream::lambda::agent::run(args))?);
+        }
         None => cli.serve,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -5,7 +5,13 @@ use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
-use crate::{config::ServeArgs, dynamodb::ttl, edge, streams::StreamSettings};
+use crate::{
+    config::ServeArgs,
+    dynamodb::ttl,
+    edge,
+    lambda::{LambdaSettings, environments::EnvironmentSettings},
+    streams::StreamSettings,
+};
 
 /// How a [`Server`] runs, beyond the address it binds.
 #[derive(Clone, Debug)]
@@ -14,6 +20,8 @@ pub struct Settings {
     pub ttl_sweep_interval: Duration,
     /// Shard lifetime and retention of table streams.
     pub streams: StreamSettings,
+    /// How Lambda runs handlers.
+    pub lambda: LambdaSettings,
 }
 
 impl Default for Settings {
@@ -21,6 +29,7 @@ impl Default for Settings {
         Self {
             ttl_sweep_interval: ttl::DEFAULT_SWEEP_INTERVAL,
             streams: StreamSettings::default(),
+            lambda: LambdaSettings::default(),
         }
     }
 }
@@ -32,6 +41,13 @@ impl From<&ServeArgs> for Settings {
             streams: StreamSettings {
                 shard_lifetime: args.stream_shard_lifetime,
                 retention: args.stream_retention,
+            },
+            lambda: LambdaSettings {
+                environments: EnvironmentSettings {
+                    idle_timeout: args.lambda_idle_timeout,
+                    ..EnvironmentSettings::default()
+                },
+                agent_program: None,
             },
         }
     }
@@ -55,7 +71,10 @@ impl Server {
         let listener = TcpListener::bind(addr).await?;
         Ok(Self {
             listener,
-            services: Arc::new(edge::Services::with_stream_settings(settings.streams)),
+            services: Arc::new(edge::Services::with_settings(
+                settings.streams,
+                settings.lambda.clone(),
+            )),
             settings,
         })
     }
@@ -78,13 +97,43 @@ impl Server {
             |services| &services.dynamodb,
             self.settings.ttl_sweep_interval,
         );
+        let environments = self.services.lambda.environments.clone();
+        if let Ok(addr) = self.listener.local_addr() {
+            // Local agents reach the emulator on loopback when it listens on every address.
+            let host = if addr.ip().is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else {
+                addr.ip().to_string()
+            };
+            environments.set_emulator_url(format!("http://{host}:{}", addr.port()));
+        }
+        let reaper = {
+            let environments = environments.clone();
+            let tick =
+                (environments.idle_timeout() / 2).clamp(Duration::from_millis(50), Duration::from_secs(5));
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(tick);
+                loop {
+                    ticks.tick().await;
+                    environments.reap_idle();
+                }
+            })
+        };
         // NB: small request/response pairs on keep-alive connections: Nagle's delay would dominate latency.
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
+        let stopping = environments.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Agents hold long-polls open: stop them first, or the graceful shutdown would wait for them.
+            stopping.shutdown();
+        };
         let served = axum::serve(listener, edge::router(self.services))
             .with_graceful_shutdown(shutdown)
             .await;
+        reaper.abort();
+        environments.shutdown();
         sweeper.stop().await;
         served
     }

@@ -40,6 +40,35 @@ pub fn amz_target(operation: &str) -> Result<HeaderValue> {
         .with_context(|| format!("invalid operation name {operation:?}"))
 }
 
+/// Builds the `X-Amz-Target` value for a DynamoDB Streams operation such as
+/// `GetRecords` (served on the same port as DynamoDB by both emulators).
+pub fn streams_target(operation: &str) -> Result<HeaderValue> {
+    HeaderValue::from_str(&format!("DynamoDBStreams_20120810.{operation}"))
+        .with_context(|| format!("invalid operation name {operation:?}"))
+}
+
+/// Sends one JSON request on `conn` and parses the answer; any status but 200
+/// is an error carrying the answer's body. For set-up and bookkeeping calls,
+/// not for measured loads (which classify answers themselves).
+pub async fn call(
+    conn: &mut Connection,
+    headers: &CommonHeaders,
+    target: &HeaderValue,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value> {
+    let request = headers.dynamodb_request(target, Bytes::from(body.to_string()));
+    let (status, answer) = conn.send(request).await?;
+    if status != StatusCode::OK {
+        bail!(
+            "{} answered {status}: {}",
+            target.to_str().unwrap_or("request"),
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    serde_json::from_slice(&answer)
+        .with_context(|| format!("parse the answer to {}", target.to_str().unwrap_or("request")))
+}
+
 /// Headers that every DynamoDB request carries, built once per connection so
 /// that the request loop only clones them (cheap: they are static or shared).
 #[derive(Clone)]

@@ -9,11 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use hyper::StatusCode;
 
 use crate::http::{CommonHeaders, Connection};
 use crate::procfs;
-use crate::scenario::RequestPool;
+use crate::scenario::{RequestPool, Verdict};
 
 /// When the measured phase ends.
 #[derive(Debug, Clone, Copy)]
@@ -51,8 +50,17 @@ pub struct LoadSpec {
 /// The outcome of one scenario run.
 #[derive(Debug)]
 pub struct LoadResult {
-    /// Successful (HTTP 200) requests completed in the measured phase.
+    /// Successful requests (by the pool's check: usually HTTP 200) completed
+    /// in the measured phase.
     pub requests: u64,
+    /// Items the successful measured requests read or wrote, as the pool's
+    /// check counted them.
+    pub items: u64,
+    /// Requests the check classed as expected refusals (a cancelled
+    /// transaction) in the measured phase; neither successes nor errors.
+    pub rejected: u64,
+    /// Distinct refusal reasons with their counts, most frequent first.
+    pub rejected_samples: Vec<(String, u64)>,
     /// Failed requests (non-200 status or transport error), warm-up included.
     pub errors: u64,
     /// Length of the measured phase.
@@ -63,6 +71,11 @@ pub struct LoadResult {
     pub error_samples: Vec<(String, u64)>,
     /// CPU time the server process used during the measured phase, if known.
     pub server_cpu: Option<Duration>,
+    /// CPU time the rest of the machine (neither the server nor this bench:
+    /// other people's builds, the hypervisor's steal) used during the
+    /// measured phase, if known. On a shared 2-CPU machine it explains
+    /// otherwise puzzling runs.
+    pub other_cpu: Option<Duration>,
 }
 
 impl LoadResult {
@@ -74,6 +87,20 @@ impl LoadResult {
         } else {
             0.0
         }
+    }
+
+    /// Items read or written per second by the successful requests.
+    pub fn items_per_second(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 { self.items as f64 / secs } else { 0.0 }
+    }
+
+    /// CPU used by other processes during the measured phase, as a
+    /// percentage of one CPU.
+    pub fn other_cpu_percent(&self) -> Option<f64> {
+        let cpu = self.other_cpu?;
+        let secs = self.elapsed.as_secs_f64();
+        (secs > 0.0).then(|| cpu.as_secs_f64() * 100.0 / secs)
     }
 
     /// Server CPU microseconds per successful request, if known.
@@ -90,19 +117,15 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    fn from_unsorted(mut samples: Vec<u32>) -> Self {
+    /// Sorts the samples.
+    pub fn from_unsorted(mut samples: Vec<u32>) -> Self {
         samples.sort_unstable();
         Self { sorted_us: samples }
     }
 
     /// The nearest-rank percentile `p` (0–100), in microseconds.
     pub fn percentile(&self, p: f64) -> Option<u32> {
-        let n = self.sorted_us.len();
-        if n == 0 {
-            return None;
-        }
-        let rank = ((p / 100.0) * n as f64).ceil() as usize;
-        Some(self.sorted_us[rank.clamp(1, n) - 1])
+        nearest_rank(&self.sorted_us, p)
     }
 
     /// The largest sample, in microseconds.
@@ -115,6 +138,16 @@ impl Histogram {
         let n = self.sorted_us.len();
         (n > 0).then(|| self.sorted_us.iter().map(|&us| f64::from(us)).sum::<f64>() / n as f64)
     }
+}
+
+/// The nearest-rank percentile `p` (0–100) of ascending `sorted` samples.
+pub fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let rank = ((p / 100.0) * n as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, n) - 1])
 }
 
 /// Keeps the distinct errors seen, bounded so a failing server cannot make the
@@ -165,24 +198,37 @@ struct Shared {
     end: Option<Instant>,
     count: Option<u64>,
     errors: Mutex<ErrorLog>,
+    rejections: Mutex<ErrorLog>,
 }
 
 impl Shared {
     fn record_error(&self, message: String) {
-        // A poisoned lock only means another worker panicked mid-insert; the
-        // map is still usable for a best-effort error summary.
-        let mut log = self
-            .errors
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        log.record(message);
+        record(&self.errors, message);
     }
+
+    fn record_rejection(&self, reason: String) {
+        record(&self.rejections, reason);
+    }
+}
+
+fn record(log: &Mutex<ErrorLog>, message: String) {
+    // A poisoned lock only means another worker panicked mid-insert; the map
+    // is still usable for a best-effort summary.
+    log.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .record(message);
+}
+
+fn take(log: &Mutex<ErrorLog>) -> Vec<(String, u64)> {
+    std::mem::take(&mut *log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())).into_sorted()
 }
 
 #[derive(Default)]
 struct WorkerOutcome {
     latencies_us: Vec<u32>,
     ok: u64,
+    items: u64,
+    rejected: u64,
     errors: u64,
     last_done: Option<Instant>,
 }
@@ -211,6 +257,7 @@ pub async fn run(
         end,
         count,
         errors: Mutex::default(),
+        rejections: Mutex::default(),
     });
 
     // Sample the server's CPU clock when measuring begins, on a task of its
@@ -218,7 +265,7 @@ pub async fn run(
     let cpu_at_start = server_pid.map(|pid| {
         tokio::spawn(async move {
             tokio::time::sleep_until(warmup_end.into()).await;
-            procfs::cpu_time(pid)
+            CpuSample::take(pid)
         })
     });
 
@@ -245,16 +292,22 @@ pub async fn run(
     for w in outcomes {
         outcome.latencies_us.extend_from_slice(&w.latencies_us);
         outcome.ok += w.ok;
+        outcome.items += w.items;
+        outcome.rejected += w.rejected;
         outcome.errors += w.errors;
         outcome.last_done = outcome.last_done.max(w.last_done);
     }
 
-    let server_cpu = match (server_pid, cpu_at_start) {
+    let (server_cpu, other_cpu) = match (server_pid, cpu_at_start) {
         (Some(pid), Some(task)) => {
             let before = task.await.context("CPU sampler panicked")??;
-            Some(procfs::cpu_time(pid)?.saturating_sub(before))
+            let after = CpuSample::take(pid)?;
+            let server = after.server.saturating_sub(before.server);
+            let client = after.client.saturating_sub(before.client);
+            let machine = after.machine.saturating_sub(before.machine);
+            (Some(server), Some(machine.saturating_sub(server + client)))
         }
-        _ => None,
+        _ => (None, None),
     };
 
     let elapsed = match spec.stop {
@@ -263,20 +316,35 @@ pub async fn run(
             .last_done
             .map_or(Duration::ZERO, |done| done.saturating_duration_since(warmup_end)),
     };
-    let errors = std::mem::take(
-        &mut *shared
-            .errors
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()),
-    );
     Ok(LoadResult {
         requests: outcome.ok,
+        items: outcome.items,
+        rejected: outcome.rejected,
+        rejected_samples: take(&shared.rejections),
         errors: outcome.errors,
         elapsed,
         latencies: Histogram::from_unsorted(outcome.latencies_us),
-        error_samples: errors.into_sorted(),
+        error_samples: take(&shared.errors),
         server_cpu,
+        other_cpu,
     })
+}
+
+/// CPU clocks read together.
+struct CpuSample {
+    server: Duration,
+    client: Duration,
+    machine: Duration,
+}
+
+impl CpuSample {
+    fn take(server_pid: u32) -> Result<Self> {
+        Ok(Self {
+            server: procfs::cpu_time(server_pid)?,
+            client: procfs::cpu_time(std::process::id())?,
+            machine: procfs::machine_busy()?,
+        })
+    }
 }
 
 /// Runs the workers on `threads` OS threads, each with its own
@@ -369,18 +437,28 @@ async fn worker(shared: Arc<Shared>) -> WorkerOutcome {
         // connection must stay consistent) but not counted.
         let counted = measuring && shared.end.is_none_or(|end| done <= end);
         match result {
-            Ok((StatusCode::OK, _)) => {
-                if counted {
-                    out.ok += 1;
-                    let us = done.duration_since(started).as_micros();
-                    out.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
-                    out.last_done = Some(done);
+            Ok((status, body)) => match (shared.pool.check)(status, &body) {
+                Verdict::Ok { items } => {
+                    if counted {
+                        out.ok += 1;
+                        out.items += items;
+                        let us = done.duration_since(started).as_micros();
+                        out.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
+                        out.last_done = Some(done);
+                    }
                 }
-            }
-            Ok((status, body)) => {
-                out.errors += 1;
-                shared.record_error(format!("HTTP {status}: {}", String::from_utf8_lossy(&body)));
-            }
+                Verdict::Rejected(reason) => {
+                    if counted {
+                        out.rejected += 1;
+                        out.last_done = Some(done);
+                        shared.record_rejection(reason);
+                    }
+                }
+                Verdict::Error(message) => {
+                    out.errors += 1;
+                    shared.record_error(message);
+                }
+            },
             Err(err) => {
                 out.errors += 1;
                 shared.record_error(format!("{err:#}"));

@@ -2,27 +2,40 @@
 //! keep-alive against dynastream, Amazon DynamoDB Local and a bare hyper
 //! "ceiling" server, all started as child processes on this machine.
 //!
-//! Each scenario runs on N connections with one request in flight per
+//! Each load scenario runs on N connections with one request in flight per
 //! connection: a warm-up whose results are dropped, then a measured phase of
 //! fixed duration (or request count). The bench reports throughput, latency
 //! percentiles and server CPU per request as a table (and optionally JSON),
 //! plus each target's start-up time (spawn to first answered request) and
-//! resident memory. It only measures; it asserts nothing about the figures.
+//! resident memory. Scenarios beyond item operations (Query, Scan, batch
+//! writes, transactions, streams) run against tables of their own on the two
+//! emulators; `--scenarios` takes scenario and group names
+//! (`--list-scenarios`). The hidden `stream-latency-inprocess` subcommand
+//! times stream records reaching a subscriber inside the emulator's process.
+//! It only measures; it asserts nothing about the figures.
 //!
 //! ```text
 //! cargo build --release -p dynastream-emulator --bins
 //! emulator/bench/dynamodb-local.sh        # fetch DynamoDB Local once
 //! target/release/dynastream-bench --duration 5 --connections 1,32
+//! target/release/dynastream-bench --scenarios reads,writes,streams --repeat 3
 //! ```
 
 mod ceiling;
 mod http;
+mod inprocess;
 mod load;
 mod procfs;
+mod reads;
 mod report;
+mod scan;
 mod scenario;
+mod streams;
+mod tables;
 mod target;
+mod writes;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -30,10 +43,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
-use crate::http::{CommonHeaders, Connection, amz_target};
 use crate::load::{ClientRuntime, LoadSpec, Stop};
-use crate::report::{Row, TargetFigures};
-use crate::scenario::{Fixture, Scenario};
+use crate::report::{Row, ScanRow, TargetFigures, VisibilityRow};
+use crate::scenario::{Fixture, Kind, Scenario, TableRef, Workloads};
+use crate::tables::{LoadSettings, Loaded};
 use crate::target::{RunningServer, TargetKind, TargetSpec};
 
 #[derive(Debug, Parser)]
@@ -55,6 +68,10 @@ enum Command {
     /// Serve the bare ceiling server (started by the bench itself).
     #[command(hide = true)]
     Ceiling(ceiling::CeilingArgs),
+    /// Time stream records reaching a subscriber inside the emulator's
+    /// process (dynastream only, started in this process).
+    #[command(hide = true)]
+    StreamLatencyInprocess(inprocess::InProcessArgs),
 }
 
 /// Options of a benchmark run.
@@ -64,7 +81,9 @@ struct RunArgs {
     #[arg(long, value_enum, value_delimiter = ',')]
     targets: Option<Vec<TargetKind>>,
 
-    /// Scenarios to run, in order (put, get, update)
+    /// Scenarios or groups of scenarios to run, in order: items (put, get,
+    /// update), query, query-growth, scans, batch, transact, stream-writes,
+    /// stream-visibility; reads, writes, streams; all (--list-scenarios)
     #[arg(long, value_delimiter = ',', default_value = "put,get,update")]
     scenarios: Vec<String>,
 
@@ -92,9 +111,35 @@ struct RunArgs {
     #[arg(long, default_value_t = 100)]
     payload_bytes: usize,
 
-    /// Table name
+    /// Table name of the item scenarios
     #[arg(long, default_value = "bench")]
     table: String,
+
+    /// Items of the small and the large table of the query-growth scenarios
+    #[arg(long, value_delimiter = ',', default_value = "1000,1000000")]
+    growth_items: Vec<u64>,
+
+    /// Items of the table the scan scenarios page through
+    #[arg(long, default_value_t = 100_000)]
+    scan_items: u64,
+
+    /// Accounts the transact scenario transfers between
+    #[arg(long, default_value_t = 1_000)]
+    accounts: u64,
+
+    /// Connections that load scenario tables with BatchWriteItem
+    #[arg(long, default_value_t = 32)]
+    load_connections: usize,
+
+    /// Seconds a target may spend loading one scenario table; loading stops
+    /// after the chunk that exceeds it, and the scenario runs on the items
+    /// loaded (the reports show how many)
+    #[arg(long, default_value = "300", value_parser = parse_seconds)]
+    load_budget: Duration,
+
+    /// Measured puts of the stream-visibility scenario (after --warmup)
+    #[arg(long, default_value_t = 2_000)]
+    stream_samples: usize,
 
     /// Measure each scenario this many times and report the run with the
     /// median throughput (a 2-core VM's thread placement makes single runs
@@ -174,6 +219,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Ceiling(args)) => ceiling::main(args),
+        Some(Command::StreamLatencyInprocess(args)) => inprocess::main(args),
         None => {
             let mut builder = match cli.run.client_runtime {
                 ClientRuntimeArg::MultiThread => {
@@ -211,24 +257,51 @@ async fn run(args: RunArgs) -> Result<()> {
     if args.connections.contains(&0) {
         bail!("--connections values must be at least 1");
     }
+    if args.load_connections == 0 {
+        bail!("--load-connections must be at least 1");
+    }
+    let [small, large] = args.growth_items[..] else {
+        bail!("--growth-items takes two item counts, the small and the large table's");
+    };
     let fixture = Fixture {
         table: args.table.clone(),
         items: args.items,
         payload_bytes: args.payload_bytes,
     };
-    let catalogue = scenario::catalogue(&fixture);
+    let workloads = Workloads {
+        payload_bytes: args.payload_bytes,
+        growth_items: [small, large],
+        scan_items: args.scan_items,
+        accounts: args.accounts,
+    };
+    let catalogue = scenario::catalogue(&fixture, &workloads);
     if args.list_scenarios {
         for scenario in &catalogue {
             println!(
-                "{:<8} {:<12} {}",
-                scenario.name, scenario.operation, scenario.description
+                "{:<21} {:<18} {:<19} {}",
+                scenario.name, scenario.group, scenario.operation, scenario.description
             );
+        }
+        println!("\ngroups:");
+        for (group, members) in scenario::groups(&catalogue) {
+            println!("{group:<18} {}", members.join(","));
         }
         return Ok(());
     }
     let scenarios = scenario::select(&catalogue, &args.scenarios)?;
     let self_exe = std::env::current_exe().context("locate own executable")?;
-    let specs = resolve_targets(&args, &self_exe)?;
+    let mut specs = resolve_targets(&args, &self_exe)?;
+    // The ceiling keeps no table: only the item scenarios mean anything there.
+    if !scenarios.iter().any(Scenario::runs_on_ceiling) {
+        let before = specs.len();
+        specs.retain(|s| s.kind != TargetKind::Ceiling);
+        if specs.len() < before {
+            eprintln!("skipping ceiling: none of the selected scenarios applies to it");
+        }
+        if specs.is_empty() {
+            bail!("no target to measure");
+        }
+    }
     let log_dir = match &args.log_dir {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir().join(format!("dynastream-bench-{}", std::process::id())),
@@ -256,25 +329,52 @@ async fn run(args: RunArgs) -> Result<()> {
     );
 
     let mut figures = Vec::new();
-    let mut rows = Vec::new();
+    let mut results = Results::default();
     for spec in &specs {
-        let (target_figures, target_rows) =
-            bench_target(spec, &args, &fixture, &scenarios, stop, &log_dir).await?;
+        let target_figures =
+            bench_target(spec, &args, &fixture, &scenarios, stop, &log_dir, &mut results).await?;
         figures.push(target_figures);
-        rows.extend(target_rows);
     }
+    let Results {
+        rows,
+        scans,
+        visibility,
+    } = results;
 
-    let tables = format!(
-        "\n{}\n{}",
-        report::scenarios_table(&rows),
-        report::targets_table(&figures)
-    );
+    let mut tables = String::new();
+    if !rows.is_empty() {
+        tables.push_str(&format!("\n{}", report::scenarios_table(&rows)));
+    }
+    let growth = report::growth_table(&rows);
+    if !growth.is_empty() {
+        tables.push_str(&format!(
+            "\nQuery latency as the table grows (query-growth):\n{growth}"
+        ));
+    }
+    if !scans.is_empty() {
+        tables.push_str(&format!(
+            "\nScan of the whole table (median of --repeat passes):\n{}",
+            report::scans_table(&scans)
+        ));
+    }
+    if !visibility.is_empty() {
+        tables.push_str(&format!(
+            "\nStream record visibility over HTTP (PutItem response → GetRecords answer carrying it; \
+             negative: seen before the response):\n{}",
+            report::visibility_table(&visibility)
+        ));
+    }
+    tables.push_str(&format!("\n{}", report::targets_table(&figures)));
     let errors = report::errors_section(&rows);
+    let rejections = report::rejections_section(&rows);
     let json_to_stdout = args.json.as_deref().is_some_and(|p| p == Path::new("-"));
     if json_to_stdout {
         eprint!("{tables}");
     } else {
         print!("{tables}");
+    }
+    if !rejections.is_empty() {
+        eprintln!("\nRejected (expected refusals, not errors):\n{rejections}");
     }
     if !errors.is_empty() {
         eprintln!("\nErrors:\n{errors}");
@@ -292,8 +392,15 @@ async fn run(args: RunArgs) -> Result<()> {
             "payload_bytes": args.payload_bytes,
             "startup_runs": args.startup_runs,
             "repeat": args.repeat,
+            "scenarios": scenarios.iter().map(|s| s.name).collect::<Vec<_>>(),
+            "growth_items": args.growth_items,
+            "scan_items": args.scan_items,
+            "accounts": args.accounts,
+            "load_connections": args.load_connections,
+            "load_budget_s": args.load_budget.as_secs_f64(),
+            "stream_samples": args.stream_samples,
         });
-        let text = serde_json::to_string_pretty(&report::json(config, &figures, &rows))?;
+        let text = serde_json::to_string_pretty(&report::json(config, &figures, &rows, &scans, &visibility))?;
         if json_to_stdout {
             println!("{text}");
         } else {
@@ -364,8 +471,17 @@ fn cached_dynamodb_local() -> Option<PathBuf> {
     jar.is_file().then_some(jar)
 }
 
-/// Measures one target: start-up times, idle memory, every scenario at every
-/// concurrency, then memory after the load.
+/// Everything measured, over all targets.
+#[derive(Default)]
+struct Results {
+    rows: Vec<Row>,
+    scans: Vec<ScanRow>,
+    visibility: Vec<VisibilityRow>,
+}
+
+/// Measures one target: start-up times, idle memory, every scenario (load
+/// scenarios at every concurrency), then memory after the load. Each
+/// scenario's table is created and loaded when a scenario first needs it.
 async fn bench_target(
     spec: &TargetSpec,
     args: &RunArgs,
@@ -373,7 +489,8 @@ async fn bench_target(
     scenarios: &[Scenario],
     stop: Stop,
     log_dir: &Path,
-) -> Result<(TargetFigures, Vec<Row>)> {
+    results: &mut Results,
+) -> Result<TargetFigures> {
     let name = spec.kind.name();
     eprintln!("\n[{name}] {}", spec.origin);
 
@@ -398,37 +515,130 @@ async fn bench_target(
     let idle = procfs::memory(server.pid())?;
     eprintln!("[{name}] idle RSS {:.1} MiB", idle.rss_kib as f64 / 1024.0);
 
-    if spec.is_emulator {
+    let uses_fixture = scenarios.iter().any(|s| matches!(s.table, TableRef::Fixture));
+    if spec.is_emulator && uses_fixture {
         setup_table(&server, args, fixture).await?;
     }
 
-    let mut rows = Vec::new();
+    let load_settings = LoadSettings {
+        client: client_runtime(args),
+        connections: args.load_connections,
+        budget: args.load_budget,
+    };
+    let mut loaded_tables: HashMap<&'static str, Loaded> = HashMap::new();
     for scenario in scenarios {
-        let pool = scenario.pool(fixture.items.max(1))?;
-        for &connections in &args.connections {
-            let load = LoadSpec {
-                client: client_runtime(args),
-                connections,
-                warmup: args.warmup,
-                stop,
-            };
-            let mut runs = Vec::with_capacity(args.repeat);
-            for _ in 0..args.repeat.max(1) {
-                let result = load::run(server.addr, pool.clone(), load, Some(server.pid())).await?;
-                eprintln!(
-                    "[{name}] {:<7} ×{connections:<3} {:>8.0} req/s  p50 {:>6} µs  p99 {:>6} µs  errors {}",
-                    scenario.name,
-                    result.throughput(),
-                    result.latencies.percentile(50.0).unwrap_or(0),
-                    result.latencies.percentile(99.0).unwrap_or(0),
-                    result.errors,
-                );
-                for (message, count) in result.error_samples.iter().take(3) {
-                    eprintln!("[{name}]     {count} × {message}");
-                }
-                runs.push(result);
+        if !spec.is_emulator && !scenario.runs_on_ceiling() {
+            continue;
+        }
+        let (loaded, table_items) = match &scenario.table {
+            TableRef::Fixture => (Loaded { items: fixture.items }, None),
+            TableRef::Spec(table) => {
+                let loaded = match loaded_tables.get(table.name) {
+                    Some(loaded) => *loaded,
+                    None => {
+                        let loaded = tables::create_and_load(server.addr, name, table, load_settings).await?;
+                        loaded_tables.insert(table.name, loaded);
+                        loaded
+                    }
+                };
+                (loaded, Some(loaded.items))
             }
-            rows.push(Row::from_runs(name, scenario.name, connections, runs));
+        };
+        match &scenario.kind {
+            Kind::Load(requests) => {
+                let pool_size = requests.pool_size.unwrap_or(fixture.items).max(1);
+                let pool = requests.pool(pool_size, &loaded)?;
+                for &connections in &args.connections {
+                    let load = LoadSpec {
+                        client: client_runtime(args),
+                        connections,
+                        warmup: args.warmup,
+                        stop,
+                    };
+                    let mut runs = Vec::with_capacity(args.repeat);
+                    for _ in 0..args.repeat.max(1) {
+                        let result = load::run(server.addr, pool.clone(), load, Some(server.pid())).await?;
+                        let rejected = if requests.can_reject {
+                            format!("  rejected {}", result.rejected)
+                        } else {
+                            String::new()
+                        };
+                        let items = if requests.reports_items {
+                            format!("  {:>8.0} items/s", result.items_per_second())
+                        } else {
+                            String::new()
+                        };
+                        eprintln!(
+                            "[{name}] {:<7} ×{connections:<3} {:>8.0} req/s{items}  p50 {:>6} µs  p99 {:>6} µs  errors {}{rejected}  other cpu {:.0}%",
+                            scenario.name,
+                            result.throughput(),
+                            result.latencies.percentile(50.0).unwrap_or(0),
+                            result.latencies.percentile(99.0).unwrap_or(0),
+                            result.errors,
+                            result.other_cpu_percent().unwrap_or(0.0),
+                        );
+                        for (message, count) in result.error_samples.iter().take(3) {
+                            eprintln!("[{name}]     {count} × {message}");
+                        }
+                        runs.push(result);
+                    }
+                    let mut row = Row::from_runs(name, scenario.name, connections, runs);
+                    row.reports_items = requests.reports_items;
+                    row.can_reject = requests.can_reject;
+                    row.table_items = table_items;
+                    results.rows.push(row);
+                }
+            }
+            Kind::Scan { segments } => {
+                let TableRef::Spec(table) = &scenario.table else {
+                    bail!("scenario {} scans without a table of its own", scenario.name);
+                };
+                let mut runs = Vec::with_capacity(args.repeat);
+                for _ in 0..args.repeat.max(1) {
+                    let run = scan::run(server.addr, table.name, *segments).await?;
+                    eprintln!(
+                        "[{name}] {:<13} {} items in {} pages, {:.3} s ({:.0} items/s)",
+                        scenario.name,
+                        run.items,
+                        run.pages,
+                        run.elapsed.as_secs_f64(),
+                        run.items_per_second(),
+                    );
+                    runs.push(run);
+                }
+                results.scans.push(ScanRow {
+                    target: name.to_owned(),
+                    scenario: scenario.name.to_owned(),
+                    segments: *segments,
+                    table_items: loaded.items,
+                    runs,
+                });
+            }
+            Kind::StreamVisibility => {
+                let TableRef::Spec(table) = &scenario.table else {
+                    bail!("scenario {} needs a table with a stream", scenario.name);
+                };
+                let result = streams::measure_visibility(
+                    server.addr,
+                    table.name,
+                    args.stream_samples,
+                    args.warmup,
+                    args.payload_bytes,
+                )
+                .await?;
+                eprintln!(
+                    "[{name}] {} {} samples: response→visible p50 {} µs p99 {} µs, missed {}",
+                    scenario.name,
+                    result.after_response.count(),
+                    result.after_response.percentile(50.0).unwrap_or(0),
+                    result.after_response.percentile(99.0).unwrap_or(0),
+                    result.missed,
+                );
+                results.visibility.push(VisibilityRow {
+                    target: name.to_owned(),
+                    result,
+                });
+            }
         }
     }
 
@@ -441,52 +651,23 @@ async fn bench_target(
     );
     drop(server);
 
-    let figures = TargetFigures {
+    Ok(TargetFigures {
         target: name.to_owned(),
         origin: spec.origin.clone(),
         startup,
         idle: Some(idle),
         after_load: Some(after_load),
-    };
-    Ok((figures, rows))
+    })
 }
 
-/// Creates the table, waits until it is ACTIVE and writes the fixture items.
+/// Creates the fixture table, waits until it is ACTIVE and writes the
+/// fixture items with PutItem.
 async fn setup_table(server: &RunningServer, args: &RunArgs, fixture: &Fixture) -> Result<()> {
-    let headers = CommonHeaders::new(server.addr)?;
-    let mut conn = Connection::open(server.addr).await?;
-    let request = headers.dynamodb_request(&amz_target("CreateTable")?, fixture.create_table());
-    let (status, body) = conn.send(request).await?;
-    if !status.is_success() {
-        bail!(
-            "CreateTable answered {status}: {}",
-            String::from_utf8_lossy(&body)
-        );
-    }
-
-    let describe = bytes::Bytes::from(json!({ "TableName": fixture.table }).to_string());
-    let target = amz_target("DescribeTable")?;
-    for _ in 0..1000 {
-        let (status, body) = conn
-            .send(headers.dynamodb_request(&target, describe.clone()))
-            .await?;
-        if !status.is_success() {
-            bail!(
-                "DescribeTable answered {status}: {}",
-                String::from_utf8_lossy(&body)
-            );
-        }
-        let description: serde_json::Value = serde_json::from_slice(&body).context("parse DescribeTable")?;
-        if description["Table"]["TableStatus"] == "ACTIVE" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-
+    tables::create(server.addr, &fixture.table, fixture.create_table()).await?;
     if fixture.items == 0 {
         return Ok(());
     }
-    let populate = fixture.populate().pool(fixture.items)?;
+    let populate = fixture.populate().pool(fixture.items, &Loaded::default())?;
     let connections = args.connections.iter().copied().max().unwrap_or(1);
     let spec = LoadSpec {
         client: client_runtime(args),

@@ -50,9 +50,33 @@ pub fn cpu_time(pid: u32) -> Result<Duration> {
     }
     let utime: u64 = fields[11].parse().context("parse utime")?;
     let stime: u64 = fields[12].parse().context("parse stime")?;
-    let ticks = utime + stime;
+    Ok(ticks_to_duration(utime + stime))
+}
+
+/// CPU time the whole machine spent busy so far (every CPU's user, nice,
+/// system, irq, softirq and steal time from `/proc/stat`).
+pub fn machine_busy() -> Result<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").context("read /proc/stat")?;
+    let line = stat
+        .lines()
+        .find(|line| line.starts_with("cpu "))
+        .context("no cpu line in /proc/stat")?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().context("parse /proc/stat"))
+        .collect::<Result<_>>()?;
+    if fields.len() < 8 {
+        bail!("malformed /proc/stat");
+    }
+    // user nice system idle iowait irq softirq steal: all but idle and iowait.
+    let ticks = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7];
+    Ok(ticks_to_duration(ticks))
+}
+
+fn ticks_to_duration(ticks: u64) -> Duration {
     let hz = clock_ticks_per_second();
-    Ok(Duration::from_secs(ticks / hz) + Duration::from_nanos((ticks % hz) * 1_000_000_000 / hz))
+    Duration::from_secs(ticks / hz) + Duration::from_nanos((ticks % hz) * 1_000_000_000 / hz)
 }
 
 /// `sysconf(_SC_CLK_TCK)`, asked of `getconf` because the crate forbids the

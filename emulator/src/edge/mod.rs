@@ -59,7 +59,8 @@ impl RequestContext {
         }
     }
 
-    fn from_headers(headers: &HeaderMap) -> Self {
+    /// The context of a request: account and region from its SigV4 credential scope.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
         let (access_key, region) = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -121,14 +122,20 @@ pub struct Services {
 impl Services {
     /// Fresh, empty services.
     pub fn new() -> Self {
-        Self::with_stream_settings(streams::StreamSettings::default())
+        Self::with_settings(
+            streams::StreamSettings::default(),
+            crate::lambda::LambdaSettings::default(),
+        )
     }
 
-    /// Fresh, empty services whose table streams use `settings`.
-    pub fn with_stream_settings(settings: streams::StreamSettings) -> Self {
+    /// Fresh, empty services with these stream and Lambda settings.
+    pub fn with_settings(
+        stream_settings: streams::StreamSettings,
+        lambda: crate::lambda::LambdaSettings,
+    ) -> Self {
         Self {
-            dynamodb: DynamoDb::new(settings),
-            lambda: crate::lambda::Lambda::default(),
+            dynamodb: DynamoDb::new(stream_settings),
+            lambda: crate::lambda::Lambda::new(lambda),
             boot_id: uuid::Uuid::new_v4().to_string(),
         }
     }
@@ -146,6 +153,8 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/", get(root_health).post(aws_json).options(preflight))
         .route(HEALTH_PATH, get(health))
         .merge(crate::lambda::api::router())
+        .merge(crate::lambda::invoke::router())
+        .merge(crate::lambda::esm::api::router())
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -260,7 +269,7 @@ async fn root_health(headers: HeaderMap) -> Response {
 /// `GET /_dynastream/health`: services, version and boot id.
 async fn health(State(services): State<Arc<Services>>) -> Response {
     let body = serde_json::json!({
-        "services": { "dynamodb": "running", "dynamodbstreams": "running" },
+        "services": { "dynamodb": "running", "dynamodbstreams": "running", "lambda": "running" },
         "version": env!("CARGO_PKG_VERSION"),
         "bootId": services.boot_id,
     });

@@ -18,7 +18,12 @@ pub struct LambdaError {
 impl LambdaError {
     /// An error with AWS's code, status and message.
     pub fn new(code: &'static str, status: u16, message: impl Into<String>) -> Self {
-        Self { code, status, message: message.into(), extra: Map::new() }
+        Self {
+            code,
+            status,
+            message: message.into(),
+            extra: Map::new(),
+        }
     }
 
     /// 404 ResourceNotFoundException.
@@ -43,14 +48,19 @@ impl LambdaError {
 
     /// 429 TooManyRequestsException with AWS's `Reason`.
     pub fn too_many_requests(reason: &str) -> Self {
-        Self::new("TooManyRequestsException", 429, "Rate Exceeded.").with("Reason", Value::String(reason.into()))
+        Self::new("TooManyRequestsException", 429, "Rate Exceeded.")
+            .with("Reason", Value::String(reason.into()))
     }
 
     /// 500 ServiceException: the detail goes to the log, not to the client.
     #[track_caller]
     pub fn internal(detail: impl fmt::Display) -> Self {
         tracing::error!(location = %std::panic::Location::caller(), "internal error: {detail}");
-        Self::new("ServiceException", 500, "The service encountered an internal error.")
+        Self::new(
+            "ServiceException",
+            500,
+            "The service encountered an internal error.",
+        )
     }
 
     /// Adds a top-level member to the body.
@@ -82,5 +92,22 @@ impl LambdaError {
         body.insert("Message".into(), Value::String(self.message.clone()));
         body.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         serde_json::to_vec(&Value::Object(body)).unwrap_or_default()
+    }
+}
+
+impl axum::response::IntoResponse for LambdaError {
+    fn into_response(self) -> axum::response::Response {
+        let status = axum::http::StatusCode::from_u16(self.status)
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            [
+                ("x-amzn-errortype", self.code.to_owned()),
+                ("x-amzn-requestid", uuid::Uuid::new_v4().to_string()),
+                ("content-type", "application/json".to_owned()),
+            ],
+            self.to_body(),
+        )
+            .into_response()
     }
 }

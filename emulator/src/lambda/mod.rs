@@ -6,10 +6,16 @@
 //! The REST API is this service's wire, so [`api`] builds an axum router; everything below it is HTTP-free.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod agent;
 pub mod api;
+pub mod environments;
 pub mod error;
+pub mod esm;
+pub mod filter;
 pub mod functions;
+pub mod invoke;
 pub mod runtime_api;
+pub mod runtimes;
 pub mod wire;
 
 pub use error::LambdaError;
@@ -18,23 +24,53 @@ pub use functions::FunctionStore;
 /// The Lambda API's path prefix.
 pub const API_PREFIX: &str = "/2015-03-31";
 
+/// How Lambda runs handlers.
+#[derive(Clone, Debug, Default)]
+pub struct LambdaSettings {
+    /// Execution environment behaviour (idle timeout, limits).
+    pub environments: environments::EnvironmentSettings,
+    /// The `dynastream` binary whose `agent` subcommand runs in each environment (default: this executable).
+    pub agent_program: Option<std::path::PathBuf>,
+}
+
 /// All Lambda state of the emulator.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Lambda {
     /// Functions per account and region.
     pub functions: FunctionStore,
+    /// Execution environments of every function.
+    pub environments: std::sync::Arc<environments::Environments>,
+    /// Event source mappings.
+    pub mappings: esm::Mappings,
+}
+
+impl Default for Lambda {
+    fn default() -> Self {
+        Self::new(LambdaSettings::default())
+    }
 }
 
 impl Lambda {
+    /// No functions yet; environments run as local processes.
+    pub fn new(settings: LambdaSettings) -> Self {
+        let executor = std::sync::Arc::new(environments::process::ProcessExecutor::new(
+            settings.agent_program,
+        ));
+        Self {
+            functions: FunctionStore::default(),
+            environments: environments::Environments::new(settings.environments, executor),
+            mappings: esm::Mappings::default(),
+        }
+    }
+
     /// Retires the execution environments of a function whose code or configuration changed or which was
     /// deleted, so the next invocation runs the new deployment.
     pub fn on_function_changed(&self, function: &functions::Function) {
-        let _ = function;
+        self.environments.retire_function(&function.arn);
     }
 
     /// Why a function with this runtime cannot start here (e.g. its interpreter is missing), if it cannot.
     pub fn runtime_problem(&self, runtime: &str) -> Option<String> {
-        let _ = runtime;
-        None
+        runtimes::interpreter_problem(runtime)
     }
 }

@@ -70,6 +70,8 @@ struct Pending {
 
 struct Shared {
     next: Mutex<mpsc::Receiver<Pending>>,
+    /// Set when the runtime first asks for an invocation: its init is done.
+    ready: watch::Sender<bool>,
     /// The invocation the runtime is working on.
     current: parking_lot::Mutex<Option<(String, oneshot::Sender<Outcome>)>>,
     /// The init error, once the runtime reported one.
@@ -99,6 +101,16 @@ impl RuntimeHandle {
         }
     }
 
+    /// Waits until the runtime has started and asks for its first invocation (its init phase is over).
+    pub async fn ready(&self) {
+        let mut ready = self.shared.ready.subscribe();
+        while !*ready.borrow_and_update() {
+            if ready.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
     /// Waits until the runtime reports an init error (never returns while the runtime is healthy).
     pub async fn init_error(&self) -> Outcome {
         let mut init = self.shared.init.subscribe();
@@ -114,7 +126,9 @@ impl RuntimeHandle {
 }
 
 /// Binds the Runtime API on `addr` (port 0 picks one) and serves it until the returned task is dropped or aborted.
-pub async fn serve(addr: SocketAddr) -> std::io::Result<(SocketAddr, RuntimeHandle, tokio::task::JoinHandle<()>)> {
+pub async fn serve(
+    addr: SocketAddr,
+) -> std::io::Result<(SocketAddr, RuntimeHandle, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let (sender, receiver) = mpsc::channel(1);
@@ -122,11 +136,18 @@ pub async fn serve(addr: SocketAddr) -> std::io::Result<(SocketAddr, RuntimeHand
         next: Mutex::new(receiver),
         current: parking_lot::Mutex::new(None),
         init: watch::channel(None).0,
+        ready: watch::channel(false).0,
     });
     let router = Router::new()
         .route(&format!("{RUNTIME_API_PREFIX}/invocation/next"), get(next))
-        .route(&format!("{RUNTIME_API_PREFIX}/invocation/{{id}}/response"), post(response))
-        .route(&format!("{RUNTIME_API_PREFIX}/invocation/{{id}}/error"), post(error))
+        .route(
+            &format!("{RUNTIME_API_PREFIX}/invocation/{{id}}/response"),
+            post(response),
+        )
+        .route(
+            &format!("{RUNTIME_API_PREFIX}/invocation/{{id}}/error"),
+            post(error),
+        )
         .route(&format!("{RUNTIME_API_PREFIX}/init/error"), post(init_error))
         .layer(DefaultBodyLimit::max(MAX_RESPONSE_BYTES))
         .with_state(shared.clone());
@@ -145,7 +166,12 @@ fn error_json(status: StatusCode, error_type: &str, message: &str) -> Response {
 }
 
 fn accepted() -> Response {
-    (StatusCode::ACCEPTED, [("content-type", "application/json")], r#"{"status":"OK"}"#).into_response()
+    (
+        StatusCode::ACCEPTED,
+        [("content-type", "application/json")],
+        r#"{"status":"OK"}"#,
+    )
+        .into_response()
 }
 
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
@@ -156,11 +182,20 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
             "State transition from Running to Ready failed for runtime. Error: an invocation is outstanding",
         );
     }
+    shared
+        .ready
+        .send_if_modified(|ready| !std::mem::replace(ready, true));
     let pending = {
         let mut receiver = shared.next.lock().await;
         match receiver.recv().await {
             Some(pending) => pending,
-            None => return error_json(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "Internal Server Error"),
+            None => {
+                return error_json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    "Internal Server Error",
+                );
+            }
         }
     };
     let invocation = pending.invocation;
@@ -174,7 +209,10 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
     };
     set("lambda-runtime-aws-request-id", &invocation.request_id);
     set("lambda-runtime-deadline-ms", &invocation.deadline_ms.to_string());
-    set("lambda-runtime-invoked-function-arn", &invocation.invoked_function_arn);
+    set(
+        "lambda-runtime-invoked-function-arn",
+        &invocation.invoked_function_arn,
+    );
     set("content-type", "application/json");
     if let Some(trace) = &invocation.trace_id {
         set("lambda-runtime-trace-id", trace);
@@ -204,19 +242,37 @@ fn complete(shared: &Shared, id: &str, outcome: Outcome) -> Response {
 }
 
 fn error_type(headers: &HeaderMap) -> Option<String> {
-    headers.get("lambda-runtime-function-error-type").and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers
+        .get("lambda-runtime-function-error-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 async fn response(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
     complete(&shared, &id, Outcome::Response(body))
 }
 
-async fn error(State(shared): State<Arc<Shared>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    complete(&shared, &id, Outcome::Error { error_type: error_type(&headers), body })
+async fn error(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    complete(
+        &shared,
+        &id,
+        Outcome::Error {
+            error_type: error_type(&headers),
+            body,
+        },
+    )
 }
 
 async fn init_error(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    shared.init.send_replace(Some(Outcome::InitError { error_type: error_type(&headers), body }));
+    shared.init.send_replace(Some(Outcome::InitError {
+        error_type: error_type(&headers),
+        body,
+    }));
     accepted()
 }
 

@@ -1,4 +1,7 @@
 //! Lambda's REST JSON wire types (serde only).
+//!
+//! Requests keep every member optional and numbers wide (`i64`), so a wrong value reaches the operation and is
+//! answered with AWS's constraint message instead of a serde error.
 #![allow(missing_docs)] // members carry AWS's names; their documentation is AWS's API reference
 
 use std::collections::BTreeMap;
@@ -37,7 +40,9 @@ pub struct FunctionConfiguration {
     pub state_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_reason_code: Option<String>,
-    pub last_update_status: String,
+    /// Absent in CreateFunction's answer, as AWS sends it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_update_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_update_status_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,6 +92,12 @@ pub struct SnapStart {
 #[serde(rename_all = "PascalCase")]
 pub struct LoggingConfig {
     pub log_format: String,
+    /// Only with `LogFormat: JSON`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_log_level: Option<String>,
+    /// Only with `LogFormat: JSON`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_log_level: Option<String>,
     pub log_group: String,
 }
 
@@ -94,4 +105,201 @@ pub struct LoggingConfig {
 #[serde(rename_all = "PascalCase")]
 pub struct RuntimeVersionConfig {
     pub runtime_version_arn: String,
+}
+
+// ---- requests ----
+
+/// `Code` of CreateFunction.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FunctionCode {
+    /// Base64 of the zip (the SDKs and the CLI encode the blob so in JSON).
+    pub zip_file: Option<String>,
+    #[serde(rename = "S3Bucket")]
+    pub s3_bucket: Option<String>,
+    #[serde(rename = "S3Key")]
+    pub s3_key: Option<String>,
+    #[serde(rename = "S3ObjectVersion")]
+    pub s3_object_version: Option<String>,
+    pub image_uri: Option<String>,
+}
+
+/// `Environment` of CreateFunction and UpdateFunctionConfiguration.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Environment {
+    /// In request order (serde_json keeps it), so messages list keys as the caller wrote them.
+    pub variables: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `TracingConfig` of a request.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TracingConfigRequest {
+    pub mode: Option<String>,
+}
+
+/// `EphemeralStorage` of a request.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EphemeralStorageRequest {
+    pub size: Option<i64>,
+}
+
+/// `LoggingConfig` of a request.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingConfigRequest {
+    pub log_format: Option<String>,
+    pub application_log_level: Option<String>,
+    pub system_log_level: Option<String>,
+    pub log_group: Option<String>,
+}
+
+/// `SnapStart` of a request.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SnapStartRequest {
+    pub apply_on: Option<String>,
+}
+
+/// CreateFunction's body.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateFunctionRequest {
+    pub function_name: Option<String>,
+    pub runtime: Option<String>,
+    pub role: Option<String>,
+    pub handler: Option<String>,
+    pub code: Option<FunctionCode>,
+    pub description: Option<String>,
+    pub timeout: Option<i64>,
+    pub memory_size: Option<i64>,
+    pub publish: Option<bool>,
+    pub package_type: Option<String>,
+    pub environment: Option<Environment>,
+    pub tracing_config: Option<TracingConfigRequest>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub layers: Option<Vec<String>>,
+    pub architectures: Option<Vec<String>>,
+    pub ephemeral_storage: Option<EphemeralStorageRequest>,
+    pub snap_start: Option<SnapStartRequest>,
+    pub logging_config: Option<LoggingConfigRequest>,
+}
+
+/// UpdateFunctionCode's body.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateFunctionCodeRequest {
+    pub zip_file: Option<String>,
+    #[serde(rename = "S3Bucket")]
+    pub s3_bucket: Option<String>,
+    #[serde(rename = "S3Key")]
+    pub s3_key: Option<String>,
+    #[serde(rename = "S3ObjectVersion")]
+    pub s3_object_version: Option<String>,
+    pub image_uri: Option<String>,
+    pub publish: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub revision_id: Option<String>,
+    pub architectures: Option<Vec<String>>,
+}
+
+/// UpdateFunctionConfiguration's body.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateFunctionConfigurationRequest {
+    pub role: Option<String>,
+    pub handler: Option<String>,
+    pub description: Option<String>,
+    pub timeout: Option<i64>,
+    pub memory_size: Option<i64>,
+    pub environment: Option<Environment>,
+    pub runtime: Option<String>,
+    pub tracing_config: Option<TracingConfigRequest>,
+    pub revision_id: Option<String>,
+    pub layers: Option<Vec<String>>,
+    pub ephemeral_storage: Option<EphemeralStorageRequest>,
+    pub snap_start: Option<SnapStartRequest>,
+    pub logging_config: Option<LoggingConfigRequest>,
+}
+
+/// PublishVersion's body.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PublishVersionRequest {
+    pub code_sha256: Option<String>,
+    pub description: Option<String>,
+    pub revision_id: Option<String>,
+}
+
+/// PutFunctionConcurrency's body.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutFunctionConcurrencyRequest {
+    pub reserved_concurrent_executions: Option<i64>,
+}
+
+/// TagResource's body.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagResourceRequest {
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+// ---- responses ----
+
+/// Where GetFunction says the code can be downloaded.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FunctionCodeLocation {
+    /// Always `S3` for zip packages, as AWS answers.
+    pub repository_type: String,
+    /// A URL that serves the zip.
+    pub location: String,
+}
+
+/// `Concurrency` of GetFunction and PutFunctionConcurrency; empty in GetFunctionConcurrency when unset.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Concurrency {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrent_executions: Option<u32>,
+}
+
+/// GetFunction's answer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetFunctionResponse {
+    pub configuration: FunctionConfiguration,
+    pub code: FunctionCodeLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Concurrency>,
+}
+
+/// ListFunctions' answer; list entries leave out the state and update-status members, as AWS does.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListFunctionsResponse {
+    pub functions: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+}
+
+/// ListVersionsByFunction's answer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListVersionsByFunctionResponse {
+    pub versions: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+}
+
+/// ListTags' answer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTagsResponse {
+    pub tags: BTreeMap<String, String>,
 }

@@ -28,7 +28,11 @@ impl TestEmulator {
     }
 
     /// Starts an emulator on `127.0.0.1:0` with `settings` (e.g. a short TTL sweep interval).
-    pub async fn start_with(settings: dynastream::server::Settings) -> Self {
+    pub async fn start_with(mut settings: dynastream::server::Settings) -> Self {
+        // NB: the test binary is not `dynastream`: environments must run the real binary's `agent`.
+        if settings.lambda.agent_program.is_none() {
+            settings.lambda.agent_program = Some(env!("CARGO_BIN_EXE_dynastream").into());
+        }
         let server = dynastream::Server::bind_with("127.0.0.1:0".parse().unwrap(), settings)
             .await
             .unwrap();
@@ -63,6 +67,25 @@ impl TestEmulator {
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// A Lambda client for region us-east-1 and the test credentials.
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        self.lambda_in("us-east-1", "test")
+    }
+
+    /// A Lambda client for another region or access key (account).
+    pub fn lambda_in(&self, region: &str, access_key: &str) -> aws_sdk_lambda::Client {
+        let config = aws_sdk_lambda::Config::builder()
+            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(aws_sdk_lambda::config::Region::new(region.to_owned()))
+            .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+                access_key, "test", None, None, "tests",
+            ))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        aws_sdk_lambda::Client::from_conf(config)
     }
 
     /// A DynamoDB Streams client for region us-east-1 and the test credentials.
@@ -274,4 +297,20 @@ pub async fn read_all(
         }
     }
     records
+}
+
+/// A zip holding `files` (name, content), as a function's deployment package.
+pub fn zip(files: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    {
+        let mut writer = zip::ZipWriter::new(&mut buffer);
+        let options = zip::write::SimpleFileOptions::default();
+        for (name, content) in files {
+            writer.start_file(*name, options).unwrap();
+            writer.write_all(content.as_bytes()).unwrap();
+        }
+        writer.finish().unwrap();
+    }
+    buffer.into_inner()
 }

@@ -1,0 +1,105 @@
+//! The process executor: each environment is a local `dynastream agent` process, its output forwarded to the
+//! emulator's log with the function name and request id.
+
+use std::{path::PathBuf, process::Stdio, sync::Arc};
+
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+    sync::oneshot,
+};
+
+use super::{Environment, Executor, RunningEnvironment};
+
+/// Starts environments as child processes of the emulator.
+#[derive(Debug)]
+pub struct ProcessExecutor {
+    /// The `dynastream` binary whose `agent` subcommand runs in each environment.
+    pub program: PathBuf,
+}
+
+impl ProcessExecutor {
+    /// An executor running `program agent ...`; by default the emulator's own binary.
+    pub fn new(program: Option<PathBuf>) -> Self {
+        let program = program
+            .or_else(|| std::env::current_exe().ok())
+            .unwrap_or_else(|| PathBuf::from("dynastream"));
+        Self { program }
+    }
+}
+
+struct RunningProcess {
+    kill: parking_lot::Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl RunningEnvironment for RunningProcess {
+    fn kill(&self) {
+        if let Some(kill) = self.kill.lock().take() {
+            let _ = kill.send(());
+        }
+    }
+}
+
+impl Executor for ProcessExecutor {
+    fn start(
+        &self,
+        environment: &Arc<Environment>,
+        emulator_url: &str,
+        on_exit: Box<dyn FnOnce(String) + Send>,
+    ) -> Result<Box<dyn RunningEnvironment>, String> {
+        let mut child = Command::new(&self.program)
+            .arg("agent")
+            .arg("--emulator")
+            .arg(emulator_url)
+            .arg("--environment")
+            .arg(&environment.id)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // NB: no environment process may outlive the emulator.
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|err| format!("failed to start {} agent: {err}", self.program.display()))?;
+        forward_output(child.stdout.take(), environment.clone());
+        forward_output(child.stderr.take(), environment.clone());
+        let (kill, killed) = oneshot::channel::<()>();
+        tokio::spawn(watch(child, killed, on_exit));
+        Ok(Box::new(RunningProcess {
+            kill: parking_lot::Mutex::new(Some(kill)),
+        }))
+    }
+}
+
+/// Waits for the process to end, or kills it when asked, then reports its exit.
+async fn watch(mut child: Child, killed: oneshot::Receiver<()>, on_exit: Box<dyn FnOnce(String) + Send>) {
+    let status = tokio::select! {
+        status = child.wait() => status,
+        _ = killed => {
+            let _ = child.start_kill();
+            child.wait().await
+        }
+    };
+    let status = match status {
+        Ok(status) => match status.code() {
+            Some(code) => format!("exit status {code}"),
+            None => "signal: killed".to_owned(),
+        },
+        Err(err) => format!("wait failed: {err}"),
+    };
+    on_exit(status);
+}
+
+/// Writes each line the environment prints to the emulator's log, tagged with function and request.
+fn forward_output(
+    stream: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
+    environment: Arc<Environment>,
+) {
+    let Some(stream) = stream else { return };
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let request = environment.current_request.lock().clone().unwrap_or_default();
+            tracing::info!(target: "lambda", function = %environment.function_name, request_id = %request, "{line}");
+        }
+    });
+}

@@ -1,0 +1,539 @@
+//! The poller of one mapping: follows its stream's shards in order (parents before children), woken by the
+//! stream's change notification; delivers batches of up to BatchSize records (waiting up to the batching window
+//! to fill them), one batch in flight per shard (per partition-key group with ParallelizationFactor > 1), with
+//! AWS's failure handling: retries that block the shard, MaximumRetryAttempts, MaximumRecordAgeInSeconds,
+//! BisectBatchOnFunctionError, ReportBatchItemFailures, and failure records for discarded batches.
+
+use std::{
+    collections::VecDeque,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::{MAX_FAILURE_RECORDS, Mapping};
+use crate::{
+    edge::{RequestContext, Services},
+    lambda::invoke,
+    streams::{
+        Record, Stream, StreamStatus,
+        store::{IteratorKind, ShardInfo},
+    },
+};
+
+/// Most bytes of records in one batch (Lambda's 6 MB payload limit).
+const MAX_BATCH_BYTES: usize = 6 * 1024 * 1024;
+/// Longest pause between retries of a failing batch.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A record with the event Lambda receives for it.
+#[derive(Clone)]
+struct Item {
+    record: Arc<Record>,
+    sequence: u128,
+    event: Value,
+}
+
+/// Starts the poller of `mapping` on `stream`.
+pub fn spawn(services: Arc<Services>, mapping: Arc<Mapping>, stream: Arc<Stream>) {
+    // NB: LATEST means the end of the stream when the mapping is created, not when the poller first runs.
+    let start = if mapping.config().starting_position == "LATEST" {
+        stream.shards().last().and_then(|shard| {
+            stream
+                .iterator_position(&shard.id, IteratorKind::Latest, None)
+                .ok()
+                .map(|p| (shard.id.clone(), p))
+        })
+    } else {
+        None
+    };
+    tokio::spawn(async move {
+        let uuid = mapping.uuid.clone();
+        run(services, mapping, stream, start).await;
+        tracing::debug!(uuid = %uuid, "event source mapping poller stopped");
+    });
+}
+
+/// The Lambda event record for a stream record: GetRecords' record plus `eventSourceARN`, with `userIdentity`
+/// spelt as Lambda spells it.
+fn event_record(record: &Record, stream_arn: &str) -> Value {
+    let mut value = serde_json::to_value(record).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        if let Some(identity) = record.user_identity.as_ref() {
+            map.insert(
+                "userIdentity".into(),
+                json!({ "type": identity.kind, "principalId": identity.principal_id }),
+            );
+        }
+        map.insert("eventSourceARN".into(), Value::String(stream_arn.to_owned()));
+    }
+    value
+}
+
+fn sequence_of(record: &Record) -> u128 {
+    record.dynamodb.sequence_number.parse().unwrap_or(0)
+}
+
+async fn run(
+    services: Arc<Services>,
+    mapping: Arc<Mapping>,
+    stream: Arc<Stream>,
+    start: Option<(String, u128)>,
+) {
+    let mut changes = mapping.subscribe();
+    let mut appended = stream.subscribe();
+    mapping.set_state(if mapping.config().enabled {
+        "Enabled"
+    } else {
+        "Disabled"
+    });
+    let (mut shard, mut position) = match start {
+        Some(start) => start,
+        None => match first_position(&stream) {
+            Some(start) => start,
+            None => return,
+        },
+    };
+    loop {
+        if mapping.status().state == "Deleting" {
+            return;
+        }
+        let config = mapping.config();
+        if !config.enabled {
+            if changes.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
+        mapping.with_health(|h| h.current_shard = Some(shard.clone()));
+        let read = match stream.read(&shard, position, config.batch_size as usize, MAX_BATCH_BYTES) {
+            Ok(read) => read,
+            Err(_) => {
+                // The position was trimmed (or the shard expired): resume at the oldest record kept.
+                match first_position(&stream) {
+                    Some(start) => (shard, position) = start,
+                    None => return,
+                }
+                continue;
+            }
+        };
+        if read.records.is_empty() {
+            if read.exhausted
+                && let Some(child) = child_of(&stream.shards(), &shard)
+            {
+                position = child.starting;
+                shard = child.id;
+                continue;
+            }
+            if stream.status() == StreamStatus::Disabled && read.exhausted {
+                // Nothing more will ever arrive; stay for updates or deletion.
+                if changes.changed().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = appended.changed() => {}
+                changed = changes.changed() => if changed.is_err() { return },
+            }
+            continue;
+        }
+        let mut records = read.records;
+        let mut next = read.next;
+        // The batching window: wait for the batch to fill, at most this long.
+        if records.len() < config.batch_size as usize && config.maximum_batching_window > 0 {
+            let until = Instant::now() + Duration::from_secs(u64::from(config.maximum_batching_window));
+            while records.len() < config.batch_size as usize {
+                let remaining = until.saturating_duration_since(Instant::now());
+                if remaining.is_zero() {
+                    break;
+                }
+                tokio::select! {
+                    _ = appended.changed() => {}
+                    () = tokio::time::sleep(remaining) => break,
+                    _ = changes.changed() => break,
+                }
+                if let Ok(more) = stream.read(
+                    &shard,
+                    next,
+                    config.batch_size as usize - records.len(),
+                    MAX_BATCH_BYTES,
+                ) {
+                    next = more.next;
+                    records.extend(more.records);
+                }
+            }
+        }
+        let newest = records
+            .last()
+            .map(|r| r.dynamodb.approximate_creation_date_time)
+            .unwrap_or_default();
+        let age_ms = ((crate::dynamodb::table::now_epoch_seconds() - newest).max(0.0) * 1000.0) as u64;
+        mapping.with_health(|h| h.iterator_age_ms = Some(age_ms));
+        let items: Vec<Item> = records
+            .iter()
+            .map(|record| Item {
+                record: record.clone(),
+                sequence: sequence_of(record),
+                event: event_record(record, &stream.arn),
+            })
+            .collect();
+        match deliver(&services, &mapping, &shard, items).await {
+            Ok(()) => position = next,
+            Err(checkpoint) => position = checkpoint,
+        }
+    }
+}
+
+/// The oldest position of the stream: the first record kept in its oldest shard.
+fn first_position(stream: &Stream) -> Option<(String, u128)> {
+    let shards = stream.shards();
+    let first = shards.first()?;
+    let position = stream
+        .iterator_position(&first.id, IteratorKind::TrimHorizon, None)
+        .ok()?;
+    Some((first.id.clone(), position))
+}
+
+fn child_of(shards: &[ShardInfo], parent: &str) -> Option<ShardInfo> {
+    shards
+        .iter()
+        .find(|s| s.parent.as_deref() == Some(parent))
+        .cloned()
+}
+
+/// Delivers a read batch: filters it, splits it by partition key when ParallelizationFactor > 1, and delivers
+/// each group in order. `Err(checkpoint)` when delivery stopped (mapping disabled or deleted) before the end.
+async fn deliver(
+    services: &Arc<Services>,
+    mapping: &Arc<Mapping>,
+    shard: &str,
+    items: Vec<Item>,
+) -> Result<(), u128> {
+    let config = mapping.config();
+    let total = items.len();
+    let kept: Vec<Item> = match &config.filters {
+        Some((_, filters)) => items
+            .into_iter()
+            .filter(|item| filters.matches(&item.event))
+            .collect(),
+        None => items,
+    };
+    let filtered_out = (total - kept.len()) as u64;
+    if filtered_out > 0 {
+        mapping.with_health(|h| h.records_filtered_out += filtered_out);
+    }
+    if kept.is_empty() {
+        return Ok(());
+    }
+    let factor = config.parallelization_factor.max(1) as usize;
+    if factor == 1 {
+        return deliver_in_order(services, mapping, shard, kept).await;
+    }
+    // Records of one partition key always go to the same group, so per-key order holds across groups.
+    let mut groups: Vec<Vec<Item>> = vec![Vec::new(); factor];
+    for item in kept {
+        let key = serde_json::to_string(&item.record.dynamodb.keys).unwrap_or_default();
+        let slot = (fnv(key.as_bytes()) % factor as u64) as usize;
+        groups[slot].push(item);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for group in groups.into_iter().filter(|g| !g.is_empty()) {
+        let (services, mapping, shard) = (services.clone(), mapping.clone(), shard.to_owned());
+        tasks.spawn(async move { deliver_in_order(&services, &mapping, &shard, group).await });
+    }
+    let mut checkpoint: Option<u128> = None;
+    while let Some(result) = tasks.join_next().await {
+        if let Ok(Err(at)) = result {
+            checkpoint = Some(checkpoint.map_or(at, |c| c.min(at)));
+        }
+    }
+    checkpoint.map_or(Ok(()), Err)
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// How one invocation of a batch ended.
+enum Attempt {
+    /// The whole batch succeeded.
+    Success,
+    /// The records before this index succeeded; the rest failed (ReportBatchItemFailures).
+    PartialFailure(usize),
+    /// The function failed (error, timeout, crash): the whole batch failed.
+    Failure,
+    /// The invocation could not run (throttled, function missing): retry without counting an attempt.
+    NotRun(String),
+}
+
+/// Delivers records in order with AWS's retry, bisection and discard rules.
+async fn deliver_in_order(
+    services: &Arc<Services>,
+    mapping: &Arc<Mapping>,
+    shard: &str,
+    items: Vec<Item>,
+) -> Result<(), u128> {
+    let mut queue: VecDeque<Vec<Item>> = VecDeque::from([items]);
+    while let Some(batch) = queue.pop_front() {
+        let mut attempts: u64 = 0;
+        let mut batch = batch;
+        loop {
+            let config = mapping.config();
+            let status = mapping.status();
+            if status.state == "Deleting" || !config.enabled {
+                return Err(batch.first().map_or(0, |i| i.sequence));
+            }
+            if config.maximum_record_age >= 0 {
+                let oldest = batch
+                    .first()
+                    .map_or(0.0, |i| i.record.dynamodb.approximate_creation_date_time);
+                let age = crate::dynamodb::table::now_epoch_seconds() - oldest;
+                if age > config.maximum_record_age as f64 {
+                    discard(services, mapping, shard, &batch, "RecordAgeExceeded", attempts).await;
+                    break;
+                }
+            }
+            let attempt = invoke_batch(services, mapping, &batch).await;
+            let (failed_from, counted) = match attempt {
+                Attempt::Success => {
+                    succeeded(mapping, batch.len());
+                    break;
+                }
+                Attempt::PartialFailure(index) => {
+                    succeeded(mapping, index);
+                    (index, true)
+                }
+                Attempt::Failure => (0, true),
+                Attempt::NotRun(reason) => {
+                    tracing::warn!(uuid = %mapping.uuid, "could not invoke the function: {reason}");
+                    mapping.set_last_processing_result("PROBLEM: Function call failed");
+                    backoff(mapping, 1).await;
+                    continue;
+                }
+            };
+            mapping.with_health(|h| h.batches_failed += 1);
+            mapping.set_last_processing_result("PROBLEM: Function call failed");
+            record_batch(mapping, "PROBLEM: Function call failed", batch.len());
+            batch.drain(..failed_from);
+            if config.bisect_batch_on_function_error && batch.len() > 1 {
+                // Halves are retried separately, the first before the second; splitting costs no attempt.
+                let right = batch.split_off(batch.len() / 2);
+                queue.push_front(right);
+                queue.push_front(batch);
+                break;
+            }
+            if counted {
+                attempts += 1;
+            }
+            mapping.with_health(|h| h.retries_in_progress = attempts);
+            if config.maximum_retry_attempts >= 0 && attempts > config.maximum_retry_attempts as u64 {
+                discard(
+                    services,
+                    mapping,
+                    shard,
+                    &batch,
+                    "RetryAttemptsExhausted",
+                    attempts,
+                )
+                .await;
+                break;
+            }
+            backoff(mapping, attempts).await;
+        }
+        mapping.with_health(|h| h.retries_in_progress = 0);
+    }
+    Ok(())
+}
+
+fn succeeded(mapping: &Mapping, records: usize) {
+    if records == 0 {
+        return;
+    }
+    mapping.with_health(|h| {
+        h.records_delivered += records as u64;
+        h.batches_succeeded += 1;
+    });
+    mapping.set_last_processing_result("OK");
+    record_batch(mapping, "OK", records);
+}
+
+fn record_batch(mapping: &Mapping, result: &str, size: usize) {
+    let now = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+    mapping.with_health(|h| {
+        h.last_batch_result = Some(result.to_owned());
+        h.last_batch_time = Some(now);
+        h.last_batch_size = Some(size);
+    });
+}
+
+/// Waits before a retry (exponential, capped), returning early when the mapping changes.
+async fn backoff(mapping: &Mapping, attempt: u64) {
+    let delay = Duration::from_millis(100u64.saturating_mul(1 << attempt.min(6))).min(MAX_BACKOFF);
+    let mut changes = mapping.subscribe();
+    tokio::select! {
+        () = tokio::time::sleep(delay) => {}
+        _ = changes.changed() => {}
+    }
+}
+
+/// Invokes the mapping's function with a batch and classifies the outcome.
+async fn invoke_batch(services: &Arc<Services>, mapping: &Arc<Mapping>, batch: &[Item]) -> Attempt {
+    let config = mapping.config();
+    let ctx = RequestContext {
+        account: mapping.account.clone(),
+        region: mapping.region.clone(),
+        request_id: String::new(),
+        host: String::new(),
+    };
+    let (function, deployment) = match invoke::resolve(services, &ctx, &config.function_arn, None) {
+        Ok(found) => found,
+        Err(err) => return Attempt::NotRun(err.to_string()),
+    };
+    let event = json!({ "Records": batch.iter().map(|i| i.event.clone()).collect::<Vec<_>>() });
+    let payload = Bytes::from(event.to_string());
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let started = Instant::now();
+    let outcome =
+        match invoke::invoke_function(services, &function, &deployment, payload, request_id, None, false)
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(err) => return Attempt::NotRun(err.to_string()),
+        };
+    let elapsed = started.elapsed();
+    let attempt = if outcome.function_error.is_some() {
+        Attempt::Failure
+    } else if config
+        .function_response_types
+        .iter()
+        .any(|t| t == "ReportBatchItemFailures")
+    {
+        partial_failure(&outcome.payload, batch)
+    } else {
+        Attempt::Success
+    };
+    tracing::info!(
+        uuid = %mapping.uuid,
+        function = %function.name,
+        batch_size = batch.len(),
+        result = match &attempt {
+            Attempt::Success => "OK",
+            Attempt::PartialFailure(_) => "partial failure",
+            Attempt::Failure => "function error",
+            Attempt::NotRun(_) => "not run",
+        },
+        duration_ms = format!("{:.2}", elapsed.as_secs_f64() * 1000.0),
+        "delivered stream records"
+    );
+    attempt
+}
+
+/// Reads a ReportBatchItemFailures response: success when empty, else the index of the lowest failed record;
+/// anything malformed fails the whole batch, as AWS does.
+fn partial_failure(payload: &[u8], batch: &[Item]) -> Attempt {
+    let response: Value = match serde_json::from_slice(payload) {
+        Ok(value) => value,
+        Err(_) => return Attempt::Failure,
+    };
+    let failures = match &response {
+        Value::Null => return Attempt::Success,
+        Value::Object(map) => match map.get("batchItemFailures") {
+            None | Some(Value::Null) => return Attempt::Success,
+            Some(Value::Array(failures)) if failures.is_empty() => return Attempt::Success,
+            Some(Value::Array(failures)) => failures,
+            Some(_) => return Attempt::Failure,
+        },
+        _ => return Attempt::Success,
+    };
+    let mut lowest: Option<usize> = None;
+    for failure in failures {
+        let Some(id) = failure
+            .get("itemIdentifier")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        else {
+            return Attempt::Failure;
+        };
+        let Some(index) = batch.iter().position(|i| i.record.dynamodb.sequence_number == id) else {
+            return Attempt::Failure;
+        };
+        lowest = Some(lowest.map_or(index, |l| l.min(index)));
+    }
+    match lowest {
+        Some(index) => Attempt::PartialFailure(index),
+        None => Attempt::Success,
+    }
+}
+
+/// Gives up on a batch: a failure record (AWS's shape) is kept, logged, and sent to a Lambda destination.
+async fn discard(
+    services: &Arc<Services>,
+    mapping: &Arc<Mapping>,
+    shard: &str,
+    batch: &[Item],
+    condition: &str,
+    attempts: u64,
+) {
+    let config = mapping.config();
+    let arrival = |item: Option<&Item>| {
+        item.and_then(|i| {
+            jiff::Timestamp::from_second(i.record.dynamodb.approximate_creation_date_time as i64).ok()
+        })
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+    };
+    let record = json!({
+        "requestContext": {
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "functionArn": config.function_arn,
+            "condition": condition,
+            "approximateInvokeCount": attempts.max(1),
+        },
+        "responseContext": { "statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled" },
+        "version": "1.0",
+        "timestamp": jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "DDBStreamBatchInfo": {
+            "shardId": shard,
+            "startSequenceNumber": batch.first().map(|i| i.record.dynamodb.sequence_number.clone()),
+            "endSequenceNumber": batch.last().map(|i| i.record.dynamodb.sequence_number.clone()),
+            "approximateArrivalOfFirstRecord": arrival(batch.first()),
+            "approximateArrivalOfLastRecord": arrival(batch.last()),
+            "batchSize": batch.len(),
+            "streamArn": config.event_source_arn,
+        },
+    });
+    tracing::warn!(uuid = %mapping.uuid, condition, records = batch.len(), "discarded a batch of stream records: {record}");
+    mapping.with_health(|h| {
+        h.records_discarded += batch.len() as u64;
+        h.failure_records.push_back(record.clone());
+        while h.failure_records.len() > MAX_FAILURE_RECORDS {
+            h.failure_records.pop_front();
+        }
+    });
+    if let Some(destination) = config.on_failure_destination.as_deref()
+        && destination.contains(":lambda:")
+        && destination.contains(":function:")
+    {
+        let ctx = RequestContext {
+            account: mapping.account.clone(),
+            region: mapping.region.clone(),
+            request_id: String::new(),
+            host: String::new(),
+        };
+        if let Ok((function, deployment)) = invoke::resolve(services, &ctx, destination, None) {
+            let services = services.clone();
+            let payload = Bytes::from(record.to_string());
+            tokio::spawn(async move {
+                let id = uuid::Uuid::new_v4().to_string();
+                let _ = invoke::invoke_function(&services, &function, &deployment, payload, id, None, false)
+                    .await;
+            });
+        }
+    }
+}

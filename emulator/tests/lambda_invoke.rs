@@ -1,0 +1,455 @@
+//! Invoke with real `node` and `python3` handlers running in execution environments (local processes driven by
+//! `dynastream agent`), through the official AWS SDK for Rust and the AWS CLI v2.
+
+mod common;
+
+use std::{
+    collections::HashSet,
+    time::{Duration, Instant},
+};
+
+use aws_sdk_lambda::{
+    Client,
+    primitives::Blob,
+    types::{FunctionCode, InvocationType, LogType, Runtime},
+};
+use base64::Engine;
+use common::{TestEmulator, unique, zip};
+
+async fn create(
+    client: &Client,
+    name: &str,
+    runtime: Runtime,
+    handler: &str,
+    files: &[(&str, &str)],
+    timeout: i32,
+) {
+    client
+        .create_function()
+        .function_name(name)
+        .runtime(runtime)
+        .role("arn:aws:iam::000000000000:role/lambda-role")
+        .handler(handler)
+        .timeout(timeout)
+        .code(FunctionCode::builder().zip_file(Blob::new(zip(files))).build())
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn invoke(
+    client: &Client,
+    name: &str,
+    payload: &str,
+) -> aws_sdk_lambda::operation::invoke::InvokeOutput {
+    client
+        .invoke()
+        .function_name(name)
+        .payload(Blob::new(payload.as_bytes().to_vec()))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn body(output: &aws_sdk_lambda::operation::invoke::InvokeOutput) -> serde_json::Value {
+    serde_json::from_slice(output.payload().unwrap().as_ref()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_callback_and_async_handlers_return_their_results() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let callback = unique("callback");
+    create(
+        &client,
+        &callback,
+        Runtime::Nodejs20x,
+        "index.handler",
+        &[("index.js", "exports.handler = (event, context, callback) => { callback(null, { got: event.value, id: context.awsRequestId }); };")],
+        3,
+    )
+    .await;
+    let output = invoke(&client, &callback, r#"{"value": 42}"#).await;
+    assert_eq!(output.status_code(), 200);
+    assert!(output.function_error().is_none());
+    assert_eq!(output.executed_version(), Some("$LATEST"));
+    let result = body(&output);
+    assert_eq!(result["got"], 42);
+    assert_eq!(result["id"].as_str().unwrap().len(), 36);
+
+    let esm = unique("esm");
+    create(
+        &client,
+        &esm,
+        Runtime::Nodejs20x,
+        "src/app.handler",
+        &[(
+            "src/app.mjs",
+            "export const handler = async (event) => ({ doubled: event.n * 2 });",
+        )],
+        3,
+    )
+    .await;
+    assert_eq!(body(&invoke(&client, &esm, r#"{"n": 21}"#).await)["doubled"], 42);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_handler_in_a_package_runs_and_its_exception_is_reported_as_aws_does() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let name = unique("python");
+    create(
+        &client,
+        &name,
+        Runtime::Python312,
+        "pkg.app.handler",
+        &[
+            ("pkg/__init__.py", ""),
+            (
+                "pkg/app.py",
+                "def handler(event, context):\n    if event.get('fail'):\n        raise ValueError('boom')\n    return {'name': context.function_name, 'left': context.get_remaining_time_in_millis() > 0}\n",
+            ),
+        ],
+        3,
+    )
+    .await;
+    let ok = body(&invoke(&client, &name, "{}").await);
+    assert_eq!(ok["name"], name.as_str());
+    assert_eq!(ok["left"], true);
+    let failed = invoke(&client, &name, r#"{"fail": true}"#).await;
+    assert_eq!(failed.status_code(), 200);
+    assert_eq!(failed.function_error(), Some("Unhandled"));
+    let error = body(&failed);
+    assert_eq!(error["errorType"], "ValueError");
+    assert_eq!(error["errorMessage"], "boom");
+    assert!(error["stackTrace"].is_array());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thrown_node_error_is_unhandled_with_type_message_and_trace() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let name = unique("throws");
+    create(
+        &client,
+        &name,
+        Runtime::Nodejs20x,
+        "index.handler",
+        &[(
+            "index.js",
+            "exports.handler = async () => { throw new TypeError('bad input'); };",
+        )],
+        3,
+    )
+    .await;
+    let output = invoke(&client, &name, "{}").await;
+    assert_eq!(output.function_error(), Some("Unhandled"));
+    let error = body(&output);
+    assert_eq!(error["errorType"], "TypeError");
+    assert_eq!(error["errorMessage"], "bad input");
+    assert!(error["trace"].as_array().is_some_and(|t| !t.is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_kills_the_environment_and_the_next_invocation_starts_fresh() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let name = unique("slow");
+    create(
+        &client,
+        &name,
+        Runtime::Nodejs20x,
+        "index.handler",
+        &[("index.js", "let calls = 0; exports.handler = async (event) => { calls++; if (event.sleep) await new Promise(r => setTimeout(r, 5000)); return { calls, pid: process.pid }; };")],
+        1,
+    )
+    .await;
+    let first = body(&invoke(&client, &name, "{}").await);
+    let started = Instant::now();
+    let timed_out = invoke(&client, &name, r#"{"sleep": true}"#).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the timeout of 1 s ended the invocation"
+    );
+    assert_eq!(timed_out.function_error(), Some("Unhandled"));
+    let message = body(&timed_out)["errorMessage"].as_str().unwrap().to_owned();
+    assert!(
+        message.ends_with("Task timed out after 1.00 seconds"),
+        "{message}"
+    );
+    let after = body(&invoke(&client, &name, "{}").await);
+    assert_eq!(after["calls"], 1, "module state was lost: a new environment");
+    assert_ne!(after["pid"], first["pid"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_invocations_get_one_environment_each_then_reuse_them() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let name = unique("parallel");
+    create(
+        &client,
+        &name,
+        Runtime::Nodejs20x,
+        "index.handler",
+        &[("index.js", "exports.handler = async () => { await new Promise(r => setTimeout(r, 300)); return { pid: process.pid }; };")],
+        5,
+    )
+    .await;
+    let parallel = futures_join(&client, &name, 3).await;
+    assert_eq!(
+        parallel.len(),
+        3,
+        "three concurrent invocations ran in three environments"
+    );
+    let again = futures_join(&client, &name, 3).await;
+    assert_eq!(again, parallel, "the same warm environments were reused");
+}
+
+async fn futures_join(client: &Client, name: &str, n: usize) -> HashSet<i64> {
+    let mut handles = Vec::new();
+    for _ in 0..n {
+        let (client, name) = (client.clone(), name.to_owned());
+        handles.push(tokio::spawn(async move {
+            body(&invoke(&client, &name, "{}").await)["pid"].as_i64().unwrap()
+        }));
+    }
+    let mut pids = HashSet::new();
+    for handle in handles {
+        pids.insert(handle.await.unwrap());
+    }
+    pids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_log_result_holds_platform_lines_and_handler_output() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let name = unique("logs");
+    create(
+        &client,
+        &name,
+        Runtime::Nodejs20x,
+        "index.handler",
+        &[("index.js", "exports.handler = async (event, context) => { console.log('hello from', context.functionName); return 1; };")],
+        3,
+    )
+    .await;
+    let output = client
+        .invoke()
+        .function_name(&name)
+        .log_type(LogType::Tail)
+        .send()
+        .await
+        .unwrap();
+    let log = base64::engine::general_purpose::STANDARD
+        .decode(output.log_result().unwrap())
+        .unwrap();
+    let log = String::from_utf8(log).unwrap();
+    let request_id = output.response_metadata_request_id();
+    assert!(log.contains("START RequestId: "), "{log}");
+    assert!(log.contains(&format!("hello from {name}")), "{log}");
+    assert!(log.contains("END RequestId: "), "{log}");
+    assert!(
+        log.contains("REPORT RequestId: ") && log.contains("Billed Duration: "),
+        "{log}"
+    );
+    let _ = request_id;
+}
+
+trait RequestId {
+    fn response_metadata_request_id(&self) -> Option<String>;
+}
+
+impl RequestId for aws_sdk_lambda::operation::invoke::InvokeOutput {
+    fn response_metadata_request_id(&self) -> Option<String> {
+        use aws_sdk_lambda::operation::RequestId as _;
+        self.request_id().map(str::to_owned)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_invocation_is_accepted_and_the_handler_writes_through_its_sdk() {
+    let emulator = TestEmulator::start().await;
+    let (client, dynamodb) = (emulator.lambda(), emulator.dynamodb());
+    let table = unique("written");
+    dynamodb
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let name = unique("writer");
+    create(
+        &client,
+        &name,
+        Runtime::Python312,
+        "app.handler",
+        &[(
+            "app.py",
+            "import boto3\n\ndef handler(event, context):\n    boto3.client('dynamodb').put_item(TableName=event['table'], Item={'pk': {'S': context.aws_request_id}})\n    return 'ok'\n",
+        )],
+        10,
+    )
+    .await;
+    let accepted = client
+        .invoke()
+        .function_name(&name)
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(format!(r#"{{"table": "{table}"}}"#).into_bytes()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status_code(), 202);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let count = dynamodb.scan().table_name(&table).send().await.unwrap().count();
+        if count == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the handler's put_item never arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_and_reserved_concurrency_of_zero_answer_as_aws_does() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let name = unique("throttled");
+    create(
+        &client,
+        &name,
+        Runtime::Nodejs20x,
+        "index.handler",
+        &[("index.js", "exports.handler = async () => 1;")],
+        3,
+    )
+    .await;
+    let dry = client
+        .invoke()
+        .function_name(&name)
+        .invocation_type(InvocationType::DryRun)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dry.status_code(), 204);
+    client
+        .put_function_concurrency()
+        .function_name(&name)
+        .reserved_concurrent_executions(0)
+        .send()
+        .await
+        .unwrap();
+    let err = client
+        .invoke()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_too_many_requests_exception(), "{err:?}");
+    let missing = client
+        .invoke()
+        .function_name("nope")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(missing.is_resource_not_found_exception());
+    assert_eq!(
+        aws_sdk_lambda::error::ProvideErrorMetadata::message(&missing),
+        Some("Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guide_handler_runs_with_the_cli_as_the_guide_writes_it() {
+    let emulator = TestEmulator::start().await;
+    let dir = std::env::temp_dir().join(unique("guide"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let handler = include_str!("../../examples/bark/index.js");
+    std::fs::write(dir.join("index.zip"), zip(&[("index.js", handler)])).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bark/payload.json"),
+        dir.join("payload.json"),
+    )
+    .unwrap();
+    let zip_arg = format!("fileb://{}", dir.join("index.zip").display());
+    let Some(created) = common::aws(
+        &emulator,
+        &[
+            "lambda",
+            "create-function",
+            "--function-name",
+            "publishNewBark",
+            "--zip-file",
+            &zip_arg,
+            "--role",
+            "roleARN",
+            "--handler",
+            "index.handler",
+            "--timeout",
+            "50",
+            "--runtime",
+            "nodejs16.x",
+            "--role",
+            "arn:aws:iam::000000000000:role/lambda-role",
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let payload_arg = format!("file://{}", dir.join("payload.json").display());
+    let output_file = dir.join("output.txt");
+    let invoked = common::aws(
+        &emulator,
+        &[
+            "lambda",
+            "invoke",
+            "--function-name",
+            "publishNewBark",
+            "--payload",
+            &payload_arg,
+            "--cli-binary-format",
+            "raw-in-base64-out",
+            output_file.to_str().unwrap(),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(
+        invoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&invoked.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&invoked.stdout).unwrap();
+    assert_eq!(answer["StatusCode"], 200);
+    assert!(answer.get("FunctionError").is_none(), "{answer}");
+    assert_eq!(
+        std::fs::read_to_string(&output_file).unwrap(),
+        "\"Successfully processed 1 records.\""
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
