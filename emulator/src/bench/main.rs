@@ -595,7 +595,7 @@ async fn bench_target(
                 };
                 let mut runs = Vec::with_capacity(args.repeat);
                 for _ in 0..args.repeat.max(1) {
-                    let run = scan::run(server.addr, table.name, *segments).await?;
+                    let run = scan::run(server.addr, table.name, *segments, Some(server.pid())).await?;
                     eprintln!(
                         "[{name}] {:<13} {} items in {} pages, {:.3} s ({:.0} items/s)",
                         scenario.name,

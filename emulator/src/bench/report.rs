@@ -338,6 +338,8 @@ pub fn scans_table(rows: &[ScanRow]) -> String {
         "seconds",
         "seconds range",
         "items/s",
+        "srv cpu s",
+        "client parse s",
     ];
     let body: Vec<Vec<String>> = rows
         .iter()
@@ -361,6 +363,9 @@ pub fn scans_table(rows: &[ScanRow]) -> String {
                 format!("{:.3}", run.elapsed.as_secs_f64()),
                 range,
                 format!("{:.0}", run.items_per_second()),
+                run.server_cpu
+                    .map_or_else(|| "-".to_owned(), |d| format!("{:.3}", d.as_secs_f64())),
+                format!("{:.3}", run.parsing.as_secs_f64()),
             ])
         })
         .collect();
@@ -549,6 +554,8 @@ pub fn json(
                         "pages": r.pages,
                         "seconds": r.elapsed.as_secs_f64(),
                         "items_per_s": r.items_per_second(),
+                        "server_cpu_s": r.server_cpu.map(|d| d.as_secs_f64()),
+                        "client_parse_s": r.parsing.as_secs_f64(),
                     })).collect::<Vec<_>>(),
                 })
             })

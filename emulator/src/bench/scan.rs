@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::http::{CommonHeaders, Connection, amz_target};
+use crate::procfs;
 
 /// One pass over the table.
 #[derive(Debug, Clone)]
@@ -22,6 +23,11 @@ pub struct ScanRun {
     pub pages: u64,
     /// From the first request to the last segment's last page.
     pub elapsed: Duration,
+    /// Time this client spent parsing pages, over all segments: part of
+    /// `elapsed` that is not the server's (less, with segments in parallel).
+    pub parsing: Duration,
+    /// CPU time the server used during the pass, if known.
+    pub server_cpu: Option<Duration>,
 }
 
 impl ScanRun {
@@ -41,9 +47,11 @@ struct Page {
     last_evaluated_key: Option<Value>,
 }
 
-/// Scans `table` once with `segments` segments in parallel.
-pub async fn run(addr: SocketAddr, table: &str, segments: u32) -> Result<ScanRun> {
+/// Scans `table` once with `segments` segments in parallel; `server_pid`, if
+/// known, is sampled for CPU time.
+pub async fn run(addr: SocketAddr, table: &str, segments: u32, server_pid: Option<u32>) -> Result<ScanRun> {
     let segments = segments.max(1);
+    let cpu_before = server_pid.map(procfs::cpu_time).transpose()?;
     let started = Instant::now();
     let tasks: Vec<_> = (0..segments)
         .map(|segment| {
@@ -55,23 +63,36 @@ pub async fn run(addr: SocketAddr, table: &str, segments: u32) -> Result<ScanRun
         items: 0,
         pages: 0,
         elapsed: Duration::ZERO,
+        parsing: Duration::ZERO,
+        server_cpu: None,
     };
     for task in tasks {
-        let (items, pages) = task.await.context("scan task panicked")??;
-        run.items += items;
-        run.pages += pages;
+        let segment = task.await.context("scan task panicked")??;
+        run.items += segment.items;
+        run.pages += segment.pages;
+        run.parsing += segment.parsing;
     }
     run.elapsed = started.elapsed();
+    if let (Some(pid), Some(before)) = (server_pid, cpu_before) {
+        run.server_cpu = Some(procfs::cpu_time(pid)?.saturating_sub(before));
+    }
     Ok(run)
 }
 
-/// Pages through one segment; returns its items and pages.
-async fn scan_segment(addr: SocketAddr, table: &str, segment: u32, segments: u32) -> Result<(u64, u64)> {
+/// What paging through one segment took.
+struct Segment {
+    items: u64,
+    pages: u64,
+    parsing: Duration,
+}
+
+/// Pages through one segment.
+async fn scan_segment(addr: SocketAddr, table: &str, segment: u32, segments: u32) -> Result<Segment> {
     let headers = CommonHeaders::new(addr)?;
     let target = amz_target("Scan")?;
     let mut conn = Connection::open(addr).await?;
     let mut start_key: Option<Value> = None;
-    let (mut items, mut pages) = (0, 0);
+    let (mut items, mut pages, mut parsing) = (0, 0, Duration::ZERO);
     loop {
         let mut body = json!({ "TableName": table });
         if segments > 1 {
@@ -89,12 +110,20 @@ async fn scan_segment(addr: SocketAddr, table: &str, segment: u32, segments: u32
                 String::from_utf8_lossy(&answer)
             );
         }
+        let parse_start = Instant::now();
         let page: Page = serde_json::from_slice(&answer).context("parse a Scan page")?;
+        parsing += parse_start.elapsed();
         items += page.count;
         pages += 1;
         match page.last_evaluated_key {
             Some(key) if !key.is_null() => start_key = Some(key),
-            _ => return Ok((items, pages)),
+            _ => {
+                return Ok(Segment {
+                    items,
+                    pages,
+                    parsing,
+                });
+            }
         }
     }
 }
