@@ -149,7 +149,8 @@ pub async fn serve(
             post(error),
         )
         .route(&format!("{RUNTIME_API_PREFIX}/init/error"), post(init_error))
-        .layer(DefaultBodyLimit::max(MAX_RESPONSE_BYTES))
+        // NB: larger responses are read so the invocation can end with AWS's size error (see `response`).
+        .layer(DefaultBodyLimit::max(MAX_RESPONSE_BYTES * 2))
         .with_state(shared.clone());
     let task = tokio::spawn(async move {
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -249,6 +250,25 @@ fn error_type(headers: &HeaderMap) -> Option<String> {
 }
 
 async fn response(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
+    if body.len() > MAX_RESPONSE_BYTES {
+        // The invocation ends with AWS's error rather than staying outstanding.
+        let error = serde_json::json!({
+            "errorMessage": format!(
+                "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+            ),
+            "errorType": "Function.ResponseSizeTooLarge",
+        });
+        let outcome = Outcome::Error {
+            error_type: Some("Function.ResponseSizeTooLarge".into()),
+            body: Bytes::from(error.to_string()),
+        };
+        complete(&shared, &id, outcome);
+        return error_json(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
+        );
+    }
     complete(&shared, &id, Outcome::Response(body))
 }
 
