@@ -183,6 +183,12 @@ struct RunArgs {
     #[arg(long, num_args = 0..=1, default_missing_value = "-")]
     json: Option<PathBuf>,
 
+    /// Before each measured run, wait up to this many seconds for the rest of
+    /// the machine to go quiet (other processes below 10% of one CPU for a
+    /// second): on a shared machine, someone else's build halves the figures
+    #[arg(long, default_value = "0", value_parser = parse_seconds)]
+    wait_quiet: Duration,
+
     /// List the scenarios and exit
     #[arg(long)]
     list_scenarios: bool,
@@ -557,6 +563,7 @@ async fn bench_target(
                     };
                     let mut runs = Vec::with_capacity(args.repeat);
                     for _ in 0..args.repeat.max(1) {
+                        wait_quiet(name, args.wait_quiet).await?;
                         let result = load::run(server.addr, pool.clone(), load, Some(server.pid())).await?;
                         let rejected = if requests.can_reject {
                             format!("  rejected {}", result.rejected)
@@ -595,6 +602,7 @@ async fn bench_target(
                 };
                 let mut runs = Vec::with_capacity(args.repeat);
                 for _ in 0..args.repeat.max(1) {
+                    wait_quiet(name, args.wait_quiet).await?;
                     let run = scan::run(server.addr, table.name, *segments, Some(server.pid())).await?;
                     eprintln!(
                         "[{name}] {:<13} {} items in {} pages, {:.3} s ({:.0} items/s)",
@@ -618,6 +626,7 @@ async fn bench_target(
                 let TableRef::Spec(table) = &scenario.table else {
                     bail!("scenario {} needs a table with a stream", scenario.name);
                 };
+                wait_quiet(name, args.wait_quiet).await?;
                 let result = streams::measure_visibility(
                     server.addr,
                     table.name,
@@ -695,6 +704,38 @@ async fn setup_table(server: &RunningServer, args: &RunArgs, fixture: &Fixture) 
         result.throughput()
     );
     Ok(())
+}
+
+/// Waits up to `limit` until the machine has been quiet for a second (see
+/// `--wait-quiet`). Between runs the server and the bench are idle, so the
+/// machine's busy time is other processes'.
+async fn wait_quiet(name: &str, limit: Duration) -> Result<()> {
+    if limit.is_zero() {
+        return Ok(());
+    }
+    const WINDOW: Duration = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    loop {
+        let before = procfs::machine_busy()?;
+        tokio::time::sleep(WINDOW).await;
+        let busy = procfs::machine_busy()?.saturating_sub(before);
+        let share = busy.as_secs_f64() / WINDOW.as_secs_f64();
+        if share < 0.1 {
+            let waited = started.elapsed().saturating_sub(WINDOW);
+            if waited >= WINDOW {
+                eprintln!("[{name}] waited {} for other processes to go quiet", fmt_duration(waited));
+            }
+            return Ok(());
+        }
+        if started.elapsed() >= limit {
+            eprintln!(
+                "[{name}] the machine is still busy ({:.0}% of a CPU) after {}; measuring anyway",
+                share * 100.0,
+                fmt_duration(limit)
+            );
+            return Ok(());
+        }
+    }
 }
 
 fn client_runtime(args: &RunArgs) -> ClientRuntime {

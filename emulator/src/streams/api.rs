@@ -23,7 +23,7 @@ pub fn call(db: &Db, ctx: &RequestContext, operation: &str, body: &[u8]) -> Resu
         "ListStreams" => serde_json::to_vec(&list_streams(db, ctx, from_json(body)?)?),
         "DescribeStream" => serde_json::to_vec(&describe_stream(db, ctx, from_json(body)?)?),
         "GetShardIterator" => serde_json::to_vec(&get_shard_iterator(db, ctx, from_json(body)?)?),
-        "GetRecords" => serde_json::to_vec(&get_records(db, ctx, from_json(body)?)?),
+        "GetRecords" => Ok(get_records(db, ctx, from_json(body)?)?.to_json()),
         known if ALL_OPERATIONS.contains(&known) => {
             return Err(AwsError::new(
                 ErrorCode::UnknownOperationException,

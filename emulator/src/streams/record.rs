@@ -71,51 +71,69 @@ pub const TTL_IDENTITY: UserIdentity = UserIdentity {
     principal_id: "dynamodb.amazonaws.com",
 };
 
-/// The `dynamodb` member of a record.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct StreamData {
-    /// Epoch seconds, whole.
-    pub approximate_creation_date_time: f64,
-    /// The item's key attributes.
-    pub keys: Item,
-    /// The item after the change, when the view type carries it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub new_image: Option<Item>,
-    /// The item before the change, when the view type carries it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub old_image: Option<Item>,
-    /// Decimal digits, increasing within a shard.
-    pub sequence_number: String,
-    /// Size of keys and images.
+/// A stream record, kept in its GetRecords JSON form: serialised once, when the change happens, so a record
+/// costs its JSON text in memory (not a copy of both images' object trees) and reads need no re-serialisation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Position in the shard.
+    pub sequence: u128,
+    /// `ApproximateCreationDateTime`, epoch seconds (whole).
+    pub created: f64,
+    /// INSERT, MODIFY or REMOVE.
+    pub event_name: &'static str,
+    /// Size of keys and images, as `SizeBytes` reports it.
     pub size_bytes: u64,
-    /// The stream's view type.
-    pub stream_view_type: &'static str,
+    /// A stable hash of the item's key attributes (records of one item share it).
+    pub key_hash: u64,
+    /// The record as GetRecords returns it.
+    json: Box<str>,
 }
 
-/// A stream record in GetRecords' form (Lambda adds `eventSourceARN`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Record {
-    /// 32 lowercase hex digits.
+/// The `dynamodb` member of a record, borrowing the images.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StreamData<'a> {
+    approximate_creation_date_time: f64,
+    keys: Keys<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_image: Option<&'a Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_image: Option<&'a Item>,
+    sequence_number: String,
+    size_bytes: u64,
+    stream_view_type: &'static str,
+}
+
+/// The key attributes of an item, borrowed.
+struct Keys<'a>(Vec<(&'a str, &'a crate::dynamodb::value::AttributeValue)>);
+
+impl Serialize for Keys<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// A record in GetRecords' form.
+#[derive(Serialize)]
+struct RecordOut<'a> {
     #[serde(rename = "eventID")]
-    pub event_id: String,
-    /// INSERT, MODIFY or REMOVE.
+    event_id: String,
     #[serde(rename = "eventName")]
-    pub event_name: &'static str,
-    /// Always `1.1`.
+    event_name: &'static str,
     #[serde(rename = "eventVersion")]
-    pub event_version: &'static str,
-    /// Always `aws:dynamodb`.
+    event_version: &'static str,
     #[serde(rename = "eventSource")]
-    pub event_source: &'static str,
-    /// The table's region.
+    event_source: &'static str,
     #[serde(rename = "awsRegion")]
-    pub aws_region: String,
-    /// Keys, images and sequence number.
-    pub dynamodb: StreamData,
-    /// Set on TTL deletions only.
+    aws_region: &'a str,
+    dynamodb: StreamData<'a>,
     #[serde(rename = "userIdentity", skip_serializing_if = "Option::is_none")]
-    pub user_identity: Option<UserIdentity>,
+    user_identity: Option<UserIdentity>,
 }
 
 impl Record {
@@ -126,7 +144,7 @@ impl Record {
         key_schema: &KeySchema,
         view_type: ViewType,
         region: &str,
-        sequence_number: u128,
+        sequence: u128,
         created_secs: f64,
         old: Option<&Item>,
         new: Option<&Item>,
@@ -139,29 +157,79 @@ impl Record {
             _ => return None,
         };
         let any = new.or(old)?;
-        let keys = key_schema.key_attributes(any);
-        let new_image = new.filter(|_| view_type.new_image()).cloned();
-        let old_image = old.filter(|_| view_type.old_image()).cloned();
-        let size_bytes = (item_size(&keys)
-            + new_image.as_ref().map_or(0, item_size)
-            + old_image.as_ref().map_or(0, item_size)) as u64;
-        Some(Record {
+        let keys: Vec<(&str, &crate::dynamodb::value::AttributeValue)> = key_schema
+            .names()
+            .filter_map(|name| any.get_key_value(name))
+            .map(|(k, v)| (k.as_str(), v))
+            .collect();
+        let new_image = new.filter(|_| view_type.new_image());
+        let old_image = old.filter(|_| view_type.old_image());
+        let keys_size: usize = keys.iter().map(|(k, v)| k.len() + v.size()).sum();
+        let size_bytes = (keys_size + new_image.map_or(0, item_size) + old_image.map_or(0, item_size)) as u64;
+        let key_hash = keys.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, (_, value)| {
+            let mut bytes = Vec::new();
+            crate::dynamodb::key::encode_key_value(&mut bytes, value);
+            bytes
+                .iter()
+                .fold(hash, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+        });
+        let created = created_secs.floor();
+        let out = RecordOut {
             event_id: format!("{:032x}", rand::random::<u128>()),
             event_name,
             event_version: "1.1",
             event_source: "aws:dynamodb",
-            aws_region: region.to_owned(),
+            aws_region: region,
             dynamodb: StreamData {
-                approximate_creation_date_time: created_secs.floor(),
-                keys,
+                approximate_creation_date_time: created,
+                keys: Keys(keys),
                 new_image,
                 old_image,
-                sequence_number: sequence_text(sequence_number),
+                sequence_number: sequence_text(sequence),
                 size_bytes,
                 stream_view_type: view_type.as_str(),
             },
             user_identity: (by_ttl && event_name == "REMOVE").then_some(TTL_IDENTITY),
+        };
+        let json = serde_json::to_string(&out).ok()?.into_boxed_str();
+        Some(Record {
+            sequence,
+            created,
+            event_name,
+            size_bytes,
+            key_hash,
+            json,
         })
+    }
+
+    /// The record as GetRecords returns it (JSON).
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// `SequenceNumber` as AWS prints it.
+    pub fn sequence_number(&self) -> String {
+        sequence_text(self.sequence)
+    }
+
+    /// The record as Lambda receives it from an event source mapping: GetRecords' record plus
+    /// `eventSourceARN`, with `userIdentity`'s members spelt as Lambda spells them.
+    pub fn lambda_event(&self, stream_arn: &str) -> serde_json::Value {
+        let mut value: serde_json::Value =
+            serde_json::from_str(&self.json).unwrap_or(serde_json::Value::Null);
+        if let serde_json::Value::Object(map) = &mut value {
+            if map.contains_key("userIdentity") {
+                map.insert(
+                    "userIdentity".into(),
+                    serde_json::json!({ "type": TTL_IDENTITY.kind, "principalId": TTL_IDENTITY.principal_id }),
+                );
+            }
+            map.insert(
+                "eventSourceARN".into(),
+                serde_json::Value::String(stream_arn.to_owned()),
+            );
+        }
+        value
     }
 }
 

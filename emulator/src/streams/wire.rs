@@ -100,10 +100,31 @@ pub struct GetRecordsInput {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
+/// GetRecords output; its records are already JSON, so the body is assembled rather than serialised.
+#[derive(Debug)]
 pub struct GetRecordsOutput {
     pub records: Vec<Arc<Record>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_shard_iterator: Option<String>,
+}
+
+impl GetRecordsOutput {
+    /// The JSON body.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut body =
+            String::with_capacity(64 + self.records.iter().map(|r| r.json().len() + 1).sum::<usize>());
+        body.push_str("{\"Records\":[");
+        for (i, record) in self.records.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(record.json());
+        }
+        body.push(']');
+        if let Some(next) = &self.next_shard_iterator {
+            body.push_str(",\"NextShardIterator\":");
+            body.push_str(&serde_json::to_string(next).unwrap_or_default());
+        }
+        body.push('}');
+        body.into_bytes()
+    }
 }

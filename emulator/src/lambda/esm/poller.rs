@@ -56,26 +56,6 @@ pub fn spawn(services: Arc<Services>, mapping: Arc<Mapping>, stream: Arc<Stream>
     });
 }
 
-/// The Lambda event record for a stream record: GetRecords' record plus `eventSourceARN`, with `userIdentity`
-/// spelt as Lambda spells it.
-fn event_record(record: &Record, stream_arn: &str) -> Value {
-    let mut value = serde_json::to_value(record).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        if let Some(identity) = record.user_identity.as_ref() {
-            map.insert(
-                "userIdentity".into(),
-                json!({ "type": identity.kind, "principalId": identity.principal_id }),
-            );
-        }
-        map.insert("eventSourceARN".into(), Value::String(stream_arn.to_owned()));
-    }
-    value
-}
-
-fn sequence_of(record: &Record) -> u128 {
-    record.dynamodb.sequence_number.parse().unwrap_or(0)
-}
-
 async fn run(
     services: Arc<Services>,
     mapping: Arc<Mapping>,
@@ -166,18 +146,15 @@ async fn run(
                 }
             }
         }
-        let newest = records
-            .last()
-            .map(|r| r.dynamodb.approximate_creation_date_time)
-            .unwrap_or_default();
+        let newest = records.last().map(|r| r.created).unwrap_or_default();
         let age_ms = ((crate::dynamodb::table::now_epoch_seconds() - newest).max(0.0) * 1000.0) as u64;
         mapping.with_health(|h| h.iterator_age_ms = Some(age_ms));
         let items: Vec<Item> = records
             .iter()
             .map(|record| Item {
                 record: record.clone(),
-                sequence: sequence_of(record),
-                event: event_record(record, &stream.arn),
+                sequence: record.sequence,
+                event: record.lambda_event(&stream.arn),
             })
             .collect();
         match deliver(&services, &mapping, &shard, items).await {
@@ -235,8 +212,7 @@ async fn deliver(
     // Records of one partition key always go to the same group, so per-key order holds across groups.
     let mut groups: Vec<Vec<Item>> = vec![Vec::new(); factor];
     for item in kept {
-        let key = serde_json::to_string(&item.record.dynamodb.keys).unwrap_or_default();
-        let slot = (fnv(key.as_bytes()) % factor as u64) as usize;
+        let slot = (item.record.key_hash % factor as u64) as usize;
         groups[slot].push(item);
     }
     let mut tasks = tokio::task::JoinSet::new();
@@ -251,12 +227,6 @@ async fn deliver(
         }
     }
     checkpoint.map_or(Ok(()), Err)
-}
-
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// How one invocation of a batch ended.
@@ -289,9 +259,7 @@ async fn deliver_in_order(
                 return Err(batch.first().map_or(0, |i| i.sequence));
             }
             if config.maximum_record_age >= 0 {
-                let oldest = batch
-                    .first()
-                    .map_or(0.0, |i| i.record.dynamodb.approximate_creation_date_time);
+                let oldest = batch.first().map_or(0.0, |i| i.record.created);
                 let age = crate::dynamodb::table::now_epoch_seconds() - oldest;
                 if age > config.maximum_record_age as f64 {
                     discard(services, mapping, shard, &batch, "RecordAgeExceeded", attempts).await;
@@ -461,7 +429,7 @@ fn partial_failure(payload: &[u8], batch: &[Item]) -> Attempt {
         else {
             return Attempt::Failure;
         };
-        let Some(index) = batch.iter().position(|i| i.record.dynamodb.sequence_number == id) else {
+        let Some(index) = batch.iter().position(|i| i.record.sequence_number() == id) else {
             return Attempt::Failure;
         };
         lowest = Some(lowest.map_or(index, |l| l.min(index)));
@@ -483,10 +451,8 @@ async fn discard(
 ) {
     let config = mapping.config();
     let arrival = |item: Option<&Item>| {
-        item.and_then(|i| {
-            jiff::Timestamp::from_second(i.record.dynamodb.approximate_creation_date_time as i64).ok()
-        })
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        item.and_then(|i| jiff::Timestamp::from_second(i.record.created as i64).ok())
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
     };
     let record = json!({
         "requestContext": {
@@ -500,8 +466,8 @@ async fn discard(
         "timestamp": jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
         "DDBStreamBatchInfo": {
             "shardId": shard,
-            "startSequenceNumber": batch.first().map(|i| i.record.dynamodb.sequence_number.clone()),
-            "endSequenceNumber": batch.last().map(|i| i.record.dynamodb.sequence_number.clone()),
+            "startSequenceNumber": batch.first().map(|i| i.record.sequence_number()),
+            "endSequenceNumber": batch.last().map(|i| i.record.sequence_number()),
             "approximateArrivalOfFirstRecord": arrival(batch.first()),
             "approximateArrivalOfLastRecord": arrival(batch.last()),
             "batchSize": batch.len(),
