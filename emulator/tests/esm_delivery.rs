@@ -649,3 +649,77 @@ async fn mapping_api_validation_uses_aws_messages() {
         Some("The resource you requested does not exist.")
     );
 }
+
+const WINDOW_HANDLER: &str = r#"
+import json, os
+
+def handler(event, context):
+    count = event.get('state', {}).get('count', 0) + len(event['Records'])
+    with open(os.environ['OUT'], 'a') as f:
+        f.write(json.dumps({'final': event['isFinalInvokeForWindow'], 'records': len(event['Records']),
+                            'count': count, 'window': event['window'], 'shard': event['shardId'],
+                            'source': event['eventSourceARN']}) + '\n')
+    return {'state': {'count': count}}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tumbling_window_carries_state_and_ends_with_a_final_invocation() {
+    let setup = setup(false).await;
+    let lambda = setup.emulator.lambda();
+    let windowed = unique("windowed");
+    lambda
+        .create_function()
+        .function_name(&windowed)
+        .runtime(Runtime::Python312)
+        .role("arn:aws:iam::000000000000:role/lambda-role")
+        .handler("app.handler")
+        .timeout(10)
+        .environment(
+            Environment::builder()
+                .variables("OUT", setup.out.display().to_string())
+                .build(),
+        )
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(common::zip(&[("app.py", WINDOW_HANDLER)])))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .create_event_source_mapping()
+        .function_name(&windowed)
+        .event_source_arn(&setup.stream_arn)
+        .batch_size(1)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .tumbling_window_in_seconds(3)
+        .send()
+        .await
+        .unwrap();
+    // Start just after a window boundary so the three records share one window.
+    let now = jiff::Timestamp::now().as_millisecond();
+    let next_boundary = (now / 3000 + 1) * 3000;
+    tokio::time::sleep(Duration::from_millis((next_boundary - now + 100) as u64)).await;
+    for i in 0..3 {
+        setup.put(&format!("w{i}"), i).await;
+    }
+    let invocations = setup.delivered(4).await;
+    assert_eq!(
+        invocations.len(),
+        4,
+        "three record invocations and the final one: {invocations:?}"
+    );
+    let counts: Vec<i64> = invocations.iter().map(|i| i["count"].as_i64().unwrap()).collect();
+    assert_eq!(
+        counts,
+        [1, 2, 3, 3],
+        "state carried between invocations of the window"
+    );
+    assert_eq!(invocations[3]["final"], true);
+    assert_eq!(invocations[3]["records"], 0);
+    assert!(invocations[..3].iter().all(|i| i["final"] == false));
+    assert_eq!(invocations[0]["window"], invocations[3]["window"]);
+    assert_eq!(invocations[0]["source"], setup.stream_arn.as_str());
+    assert!(invocations[0]["shard"].as_str().unwrap().starts_with("shardId-"));
+}

@@ -563,7 +563,7 @@ async fn bench_target(
                     };
                     let mut runs = Vec::with_capacity(args.repeat);
                     for _ in 0..args.repeat.max(1) {
-                        wait_quiet(name, args.wait_quiet).await?;
+                        wait_quiet(name, args.wait_quiet, server.pid()).await?;
                         let result = load::run(server.addr, pool.clone(), load, Some(server.pid())).await?;
                         let rejected = if requests.can_reject {
                             format!("  rejected {}", result.rejected)
@@ -602,7 +602,7 @@ async fn bench_target(
                 };
                 let mut runs = Vec::with_capacity(args.repeat);
                 for _ in 0..args.repeat.max(1) {
-                    wait_quiet(name, args.wait_quiet).await?;
+                    wait_quiet(name, args.wait_quiet, server.pid()).await?;
                     let run = scan::run(server.addr, table.name, *segments, Some(server.pid())).await?;
                     eprintln!(
                         "[{name}] {:<13} {} items in {} pages, {:.3} s ({:.0} items/s)",
@@ -626,7 +626,7 @@ async fn bench_target(
                 let TableRef::Spec(table) = &scenario.table else {
                     bail!("scenario {} needs a table with a stream", scenario.name);
                 };
-                wait_quiet(name, args.wait_quiet).await?;
+                wait_quiet(name, args.wait_quiet, server.pid()).await?;
                 let result = streams::measure_visibility(
                     server.addr,
                     table.name,
@@ -706,24 +706,31 @@ async fn setup_table(server: &RunningServer, args: &RunArgs, fixture: &Fixture) 
     Ok(())
 }
 
-/// Waits up to `limit` until the machine has been quiet for a second (see
-/// `--wait-quiet`). Between runs the server and the bench are idle, so the
-/// machine's busy time is other processes'.
-async fn wait_quiet(name: &str, limit: Duration) -> Result<()> {
+/// Waits up to `limit` until other processes than the server and the bench
+/// have been quiet for a second (see `--wait-quiet`).
+async fn wait_quiet(name: &str, limit: Duration, server_pid: u32) -> Result<()> {
     if limit.is_zero() {
         return Ok(());
     }
     const WINDOW: Duration = Duration::from_secs(1);
+    let ours =
+        || -> Result<Duration> { Ok(procfs::cpu_time(server_pid)? + procfs::cpu_time(std::process::id())?) };
     let started = std::time::Instant::now();
     loop {
-        let before = procfs::machine_busy()?;
+        let (before, ours_before) = (procfs::machine_busy()?, ours()?);
         tokio::time::sleep(WINDOW).await;
-        let busy = procfs::machine_busy()?.saturating_sub(before);
+        let ours = ours()?.saturating_sub(ours_before);
+        let busy = procfs::machine_busy()?
+            .saturating_sub(before)
+            .saturating_sub(ours);
         let share = busy.as_secs_f64() / WINDOW.as_secs_f64();
         if share < 0.1 {
             let waited = started.elapsed().saturating_sub(WINDOW);
             if waited >= WINDOW {
-                eprintln!("[{name}] waited {} for other processes to go quiet", fmt_duration(waited));
+                eprintln!(
+                    "[{name}] waited {} for other processes to go quiet",
+                    fmt_duration(waited)
+                );
             }
             return Ok(());
         }

@@ -316,13 +316,6 @@ fn apply_settings(config: &mut MappingConfig, input: &MappingInput) -> Result<()
             .and_then(|t| t.destination.clone());
     }
     if let Some(window) = input.tumbling_window_in_seconds {
-        // NB: tumbling windows (aggregation state passed between invocations) are not delivered yet; say so
-        // rather than accept a setting that would be ignored.
-        if window > 0 {
-            return Err(LambdaError::invalid_parameter(
-                "TumblingWindowInSeconds is not supported by dynastream yet; use 0 (no window).",
-            ));
-        }
         config.tumbling_window = window as u32;
     }
     if let Some(enabled) = input.enabled {

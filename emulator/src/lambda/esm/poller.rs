@@ -69,6 +69,7 @@ async fn run(
     } else {
         "Disabled"
     });
+    let mut window: Option<Window> = None;
     let (mut shard, mut position) = match start {
         Some(start) => start,
         None => match first_position(&stream) {
@@ -114,9 +115,17 @@ async fn run(
                 }
                 continue;
             }
+            // An open tumbling window closes when its time is up, even if no record arrives.
+            let window_end = window.as_ref().map(|w| {
+                let now = crate::dynamodb::table::now_epoch_seconds();
+                Duration::from_secs_f64((w.end as f64 - now).max(0.0))
+            });
             tokio::select! {
                 _ = appended.changed() => {}
                 changed = changes.changed() => if changed.is_err() { return },
+                () = tokio::time::sleep(window_end.unwrap_or(Duration::from_secs(86_400))), if window_end.is_some() => {
+                    close_window(&services, &mapping, &shard, &stream.arn, &mut window).await;
+                }
             }
             continue;
         }
@@ -157,7 +166,12 @@ async fn run(
                 event: record.lambda_event(&stream.arn),
             })
             .collect();
-        match deliver(&services, &mapping, &shard, items).await {
+        let delivered = if config.tumbling_window > 0 {
+            deliver_windowed(&services, &mapping, &shard, &stream.arn, items, &mut window).await
+        } else {
+            deliver(&services, &mapping, &shard, items).await
+        };
+        match delivered {
             Ok(()) => position = next,
             Err(checkpoint) => position = checkpoint,
         }
@@ -353,6 +367,41 @@ async fn backoff(mapping: &Mapping, attempt: u64) {
 
 /// Invokes the mapping's function with a batch and classifies the outcome.
 async fn invoke_batch(services: &Arc<Services>, mapping: &Arc<Mapping>, batch: &[Item]) -> Attempt {
+    invoke_batch_in(services, mapping, batch, None).await.0
+}
+
+/// The tumbling window an invocation belongs to.
+#[derive(Clone, Debug)]
+struct Window {
+    /// Window start, epoch seconds.
+    start: i64,
+    /// Window end, epoch seconds.
+    end: i64,
+    /// The state the handler returned last in this window.
+    state: Value,
+}
+
+/// What a windowed invocation carries besides the records.
+struct WindowEvent<'a> {
+    shard: &'a str,
+    stream_arn: &'a str,
+    window: &'a Window,
+    is_final: bool,
+}
+
+fn iso(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+/// Invokes with a batch (and its tumbling window, if any); also returns the `state` the handler answered.
+async fn invoke_batch_in(
+    services: &Arc<Services>,
+    mapping: &Arc<Mapping>,
+    batch: &[Item],
+    window: Option<WindowEvent<'_>>,
+) -> (Attempt, Option<Value>) {
     let config = mapping.config();
     let ctx = RequestContext {
         account: mapping.account.clone(),
@@ -362,9 +411,23 @@ async fn invoke_batch(services: &Arc<Services>, mapping: &Arc<Mapping>, batch: &
     };
     let (function, deployment) = match invoke::resolve(services, &ctx, &config.function_arn, None) {
         Ok(found) => found,
-        Err(err) => return Attempt::NotRun(err.to_string()),
+        Err(err) => return (Attempt::NotRun(err.to_string()), None),
     };
-    let event = json!({ "Records": batch.iter().map(|i| i.event.clone()).collect::<Vec<_>>() });
+    let mut event = json!({ "Records": batch.iter().map(|i| i.event.clone()).collect::<Vec<_>>() });
+    if let (Some(window), Value::Object(map)) = (&window, &mut event) {
+        map.insert("shardId".into(), Value::String(window.shard.to_owned()));
+        map.insert(
+            "eventSourceARN".into(),
+            Value::String(window.stream_arn.to_owned()),
+        );
+        map.insert(
+            "window".into(),
+            json!({ "start": iso(window.window.start), "end": iso(window.window.end) }),
+        );
+        map.insert("state".into(), window.window.state.clone());
+        map.insert("isFinalInvokeForWindow".into(), Value::Bool(window.is_final));
+        map.insert("isWindowTerminatedEarly".into(), Value::Bool(false));
+    }
     let payload = Bytes::from(event.to_string());
     let request_id = uuid::Uuid::new_v4().to_string();
     let started = Instant::now();
@@ -373,7 +436,7 @@ async fn invoke_batch(services: &Arc<Services>, mapping: &Arc<Mapping>, batch: &
             .await
         {
             Ok(outcome) => outcome,
-            Err(err) => return Attempt::NotRun(err.to_string()),
+            Err(err) => return (Attempt::NotRun(err.to_string()), None),
         };
     let elapsed = started.elapsed();
     let attempt = if outcome.function_error.is_some() {
@@ -400,7 +463,109 @@ async fn invoke_batch(services: &Arc<Services>, mapping: &Arc<Mapping>, batch: &
         duration_ms = format!("{:.2}", elapsed.as_secs_f64() * 1000.0),
         "delivered stream records"
     );
-    attempt
+    let state = serde_json::from_slice::<Value>(&outcome.payload)
+        .ok()
+        .and_then(|response| response.get("state").cloned())
+        .filter(Value::is_object);
+    (attempt, state)
+}
+
+/// Delivers records in tumbling windows: the records of one window go out in order with the state the handler
+/// returned last in that window; when a later window starts (or the window's time is up) the window gets its final
+/// invocation, with no records and `isFinalInvokeForWindow: true`.
+async fn deliver_windowed(
+    services: &Arc<Services>,
+    mapping: &Arc<Mapping>,
+    shard: &str,
+    stream_arn: &str,
+    items: Vec<Item>,
+    window: &mut Option<Window>,
+) -> Result<(), u128> {
+    let length = i64::from(mapping.config().tumbling_window.max(1));
+    let mut rest = items.as_slice();
+    while let Some(first) = rest.first() {
+        let start = (first.record.created as i64).div_euclid(length) * length;
+        let count = rest
+            .iter()
+            .take_while(|i| (i.record.created as i64).div_euclid(length) * length == start)
+            .count();
+        let (group, later) = rest.split_at(count);
+        if window.as_ref().is_some_and(|w| w.start != start) {
+            close_window(services, mapping, shard, stream_arn, window).await;
+        }
+        let current = window.get_or_insert_with(|| Window {
+            start,
+            end: start + length,
+            state: json!({}),
+        });
+        let mut attempts: u64 = 0;
+        loop {
+            let config = mapping.config();
+            if mapping.status().state == "Deleting" || !config.enabled {
+                return Err(group.first().map_or(0, |i| i.sequence));
+            }
+            let event = WindowEvent {
+                shard,
+                stream_arn,
+                window: current,
+                is_final: false,
+            };
+            match invoke_batch_in(services, mapping, group, Some(event)).await {
+                (Attempt::Success, state) => {
+                    if let Some(state) = state {
+                        current.state = state;
+                    }
+                    succeeded(mapping, group.len());
+                    break;
+                }
+                (Attempt::NotRun(reason), _) => {
+                    tracing::warn!(uuid = %mapping.uuid, "could not invoke the function: {reason}");
+                    backoff(mapping, 1).await;
+                }
+                _ => {
+                    mapping.with_health(|h| h.batches_failed += 1);
+                    mapping.set_last_processing_result("PROBLEM: Function call failed");
+                    attempts += 1;
+                    if config.maximum_retry_attempts >= 0 && attempts > config.maximum_retry_attempts as u64 {
+                        discard(
+                            services,
+                            mapping,
+                            shard,
+                            group,
+                            "RetryAttemptsExhausted",
+                            attempts,
+                        )
+                        .await;
+                        break;
+                    }
+                    backoff(mapping, attempts).await;
+                }
+            }
+        }
+        rest = later;
+    }
+    Ok(())
+}
+
+/// The final invocation of a tumbling window: no records, the window's last state, `isFinalInvokeForWindow`.
+async fn close_window(
+    services: &Arc<Services>,
+    mapping: &Arc<Mapping>,
+    shard: &str,
+    stream_arn: &str,
+    window: &mut Option<Window>,
+) {
+    let Some(closing) = window.take() else { return };
+    let event = WindowEvent {
+        shard,
+        stream_arn,
+        window: &closing,
+        is_final: true,
+    };
+    let (attempt, _) = invoke_batch_in(services, mapping, &[], Some(event)).await;
+    if !matches!(attempt, Attempt::Success) {
+        tracing::warn!(uuid = %mapping.uuid, "the final invocation of a tumbling window failed");
+    }
 }
 
 /// Reads a ReportBatchItemFailures response: success when empty, else the index of the lowest failed record;
