@@ -877,16 +877,25 @@ pub fn get_item(
     if let Some(projection) = &projection {
         projection.check_key_attributes(&meta.key_schema.names().collect::<Vec<_>>())?;
     }
-    let item = table.data().get(&key).cloned();
-    let units = read_units(
-        item.as_ref().map_or(0, item_size),
-        input.consistent_read.unwrap_or(false),
-    );
+    // NB: the answer is serialised from the stored item under the lock, instead of cloning the item first:
+    // GetItem is the hottest read path.
+    let (item, size) = {
+        let data = table.data();
+        match data.get(&key) {
+            Some(stored) => {
+                let raw = match &projection {
+                    Some(projection) => serde_json::value::to_raw_value(&projection.apply(stored)),
+                    None => serde_json::value::to_raw_value(stored),
+                }
+                .map_err(AwsError::internal)?;
+                (Some(raw), item_size(stored))
+            }
+            None => (None, 0),
+        }
+    };
+    let units = read_units(size, input.consistent_read.unwrap_or(false));
     Ok(wire::GetItemOutput {
-        item: item.map(|item| match &projection {
-            Some(projection) => projection.apply(&item),
-            None => item,
-        }),
+        item,
         consumed_capacity: consumed(&table, input.return_consumed_capacity.as_deref(), units),
     })
 }

@@ -415,8 +415,9 @@ pub struct WriteItemOutput {
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetItemOutput {
+    /// The item, serialised while the table's lock was held (no copy of the stored item is made).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub item: Option<Item>,
+    pub item: Option<Box<serde_json::value::RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<ConsumedCapacity>,
 }
