@@ -22,7 +22,10 @@ use crate::{
     edge::{AwsError, RequestContext},
 };
 
-use super::{Db, items::data_table};
+use super::{
+    Db,
+    items::{ExpressionParams, data_table},
+};
 
 /// Most bytes one Query or Scan page reads.
 const MAX_PAGE_BYTES: usize = 1024 * 1024;
@@ -241,66 +244,6 @@ fn projection_parameter(request: &ReadRequest<'_>) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-/// The legacy/expression mixing rules and placeholder-map checks shared by Query and Scan.
-fn check_expression_params<'a>(
-    expressions: &[(&'static str, bool)],
-    legacy: &[(&'static str, bool)],
-    names: Option<&'a std::collections::HashMap<String, String>>,
-    values: Option<&'a ExpressionValues>,
-    values_without_expressions: &str,
-) -> Result<Substitutions<'a>, AwsError> {
-    let used_expressions: Vec<&str> = expressions.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect();
-    let used_legacy: Vec<&str> = legacy.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect();
-    if !used_expressions.is_empty() && !used_legacy.is_empty() {
-        return Err(AwsError::validation(format!(
-            "Can not use both expression and non-expression parameters in the same request: Non-expression \
-             parameters: {{{}}} Expression parameters: {{{}}}",
-            used_legacy.join(", "),
-            used_expressions.join(", ")
-        )));
-    }
-    if used_expressions.is_empty() {
-        if names.is_some() {
-            return Err(AwsError::validation(
-                "ExpressionAttributeNames can only be specified when using expressions",
-            ));
-        }
-        if values.is_some() {
-            return Err(AwsError::validation(format!(
-                "ExpressionAttributeValues can only be specified when using expressions: {values_without_expressions}"
-            )));
-        }
-    }
-    if let Some(names) = names {
-        if names.is_empty() {
-            return Err(AwsError::validation("ExpressionAttributeNames must not be empty"));
-        }
-        if let Some(bad) = names.keys().find(|k| !placeholder(k, '#')) {
-            return Err(AwsError::validation(format!(
-                "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{bad}\""
-            )));
-        }
-    }
-    if let Some(values) = values {
-        if values.0.is_empty() {
-            return Err(AwsError::validation(
-                "ExpressionAttributeValues must not be empty",
-            ));
-        }
-        if let Some(bad) = values.0.keys().find(|k| !placeholder(k, ':')) {
-            return Err(AwsError::validation(format!(
-                "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{bad}\""
-            )));
-        }
-    }
-    Ok(Substitutions::new(names, values.map(|v| &v.0)))
-}
-
-fn placeholder(key: &str, sigil: char) -> bool {
-    key.strip_prefix(sigil)
-        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -807,21 +750,24 @@ pub fn query(db: &Db, ctx: &RequestContext, input: QueryInput) -> Result<QueryOu
     let mut c = Constraints::new();
     check_constraints(&mut c, &request);
     c.finish()?;
-    let mut subs = check_expression_params(
-        &[
-            ("ProjectionExpression", input.projection_expression.is_some()),
-            ("FilterExpression", input.filter_expression.is_some()),
-            ("KeyConditionExpression", input.key_condition_expression.is_some()),
-        ],
-        &[
-            ("AttributesToGet", input.attributes_to_get.is_some()),
-            ("QueryFilter", input.query_filter.is_some()),
-            ("KeyConditions", input.key_conditions.is_some()),
-        ],
-        request.names,
-        request.values,
-        "KeyConditionExpression is null",
-    )?;
+    let expressions = [
+        ("ProjectionExpression", input.projection_expression.as_ref()),
+        ("FilterExpression", input.filter_expression.as_ref()),
+        ("KeyConditionExpression", input.key_condition_expression.as_ref()),
+    ];
+    let legacy = [
+        ("AttributesToGet", input.attributes_to_get.is_some()),
+        ("QueryFilter", input.query_filter.is_some()),
+        ("KeyConditions", input.key_conditions.is_some()),
+    ];
+    let mut subs = ExpressionParams {
+        expressions: &expressions,
+        legacy: &legacy,
+        names: request.names,
+        values: request.values,
+        values_without_expressions: "KeyConditionExpression is null",
+    }
+    .check()?;
     let key_condition = match (&input.key_condition_expression, &input.key_conditions) {
         (Some(text), _) => expr::parse_condition(text, ExpressionKind::KeyCondition, &mut subs)?,
         (None, Some(conditions)) => legacy::conditions(conditions, None, "KeyConditions")?,
@@ -953,19 +899,22 @@ pub fn scan(db: &Db, ctx: &RequestContext, input: ScanInput) -> Result<QueryOutp
         (Some(segment), Some(total)) => Some((segment as u64, total as u64)),
         (None, None) => None,
     };
-    let mut subs = check_expression_params(
-        &[
-            ("ProjectionExpression", input.projection_expression.is_some()),
-            ("FilterExpression", input.filter_expression.is_some()),
-        ],
-        &[
-            ("AttributesToGet", input.attributes_to_get.is_some()),
-            ("ScanFilter", input.scan_filter.is_some()),
-        ],
-        request.names,
-        request.values,
-        "FilterExpression is null",
-    )?;
+    let expressions = [
+        ("ProjectionExpression", input.projection_expression.as_ref()),
+        ("FilterExpression", input.filter_expression.as_ref()),
+    ];
+    let legacy = [
+        ("AttributesToGet", input.attributes_to_get.is_some()),
+        ("ScanFilter", input.scan_filter.is_some()),
+    ];
+    let mut subs = ExpressionParams {
+        expressions: &expressions,
+        legacy: &legacy,
+        names: request.names,
+        values: request.values,
+        values_without_expressions: "FilterExpression is null",
+    }
+    .check()?;
     let plan = plan(db, ctx, &request, &mut subs, ExpressionKind::Filter)?;
     subs.finish()?;
 
