@@ -7,24 +7,13 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    error::ProvideErrorMetadata,
     types::{
         AttributeDefinition, AttributeValue as Av, BillingMode, CreateGlobalSecondaryIndexAction,
         GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, LocalSecondaryIndex,
         Projection, ProjectionType, ScalarAttributeType, Select,
     },
 };
-use common::{TestEmulator, unique};
-
-async fn error_of<T, E: ProvideErrorMetadata>(result: Result<T, E>) -> (String, String) {
-    let Err(err) = result else {
-        panic!("the call succeeded")
-    };
-    (
-        err.code().unwrap_or("").to_owned(),
-        err.message().unwrap_or("").to_owned(),
-    )
-}
+use common::{TestEmulator, error_of, unique};
 
 fn s(v: &str) -> Av {
     Av::S(v.to_owned())

@@ -7,24 +7,13 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    error::ProvideErrorMetadata,
     types::{
         AttributeAction, AttributeDefinition, AttributeValue as Av, AttributeValueUpdate, BillingMode,
         ComparisonOperator, ExpectedAttributeValue, KeySchemaElement, KeyType, ReturnConsumedCapacity,
         ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
     },
 };
-use common::{TestEmulator, unique};
-
-async fn error_of<T, E: ProvideErrorMetadata>(result: Result<T, E>) -> (String, String) {
-    let Err(err) = result else {
-        panic!("the call succeeded")
-    };
-    (
-        err.code().unwrap_or("").to_owned(),
-        err.message().unwrap_or("").to_owned(),
-    )
-}
+use common::{TestEmulator, error_of, unique};
 
 /// A table with hash key `pk` (S) and, when `with_sort`, sort key `sk` (N).
 async fn table(client: &Client, with_sort: bool) -> String {

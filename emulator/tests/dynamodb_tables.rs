@@ -8,7 +8,6 @@ use std::time::Duration;
 use aws_sdk_dynamodb::{
     Client,
     client::Waiters,
-    error::ProvideErrorMetadata,
     operation::create_table::builders::CreateTableFluentBuilder,
     types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement,
@@ -16,7 +15,7 @@ use aws_sdk_dynamodb::{
         StreamSpecification, StreamViewType, TableStatus,
     },
 };
-use common::{TestEmulator, unique};
+use common::{TestEmulator, error_of, unique};
 
 fn attr(name: &str, ty: ScalarAttributeType) -> AttributeDefinition {
     AttributeDefinition::builder()
@@ -52,16 +51,6 @@ fn bark_table(client: &Client, name: &str) -> CreateTableFluentBuilder {
         .key_schema(key("Username", KeyType::Hash))
         .key_schema(key("Timestamp", KeyType::Range))
         .provisioned_throughput(throughput(5, 5))
-}
-
-async fn error_of<T, E: ProvideErrorMetadata>(result: Result<T, E>) -> (String, String) {
-    let Err(err) = result else {
-        panic!("the call succeeded")
-    };
-    (
-        err.code().unwrap_or("").to_owned(),
-        err.message().unwrap_or("").to_owned(),
-    )
 }
 
 #[tokio::test]

@@ -10,13 +10,12 @@ use std::{
 
 use aws_sdk_dynamodb::{
     Client,
-    error::ProvideErrorMetadata,
     types::{
         AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
         Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus,
     },
 };
-use common::{TestEmulator, unique};
+use common::{TestEmulator, error_of, unique};
 use dynastream::server::Settings;
 
 /// A sweep interval short enough that tests wait milliseconds, not seconds.
@@ -143,16 +142,6 @@ async fn wait_for_a_whole_sweep(client: &Client, witness_table: &str) {
         .await;
         wait_until_gone(client, witness_table, &pk).await;
     }
-}
-
-async fn error_of<T, E: ProvideErrorMetadata>(result: Result<T, E>) -> (String, String) {
-    let Err(err) = result else {
-        panic!("the call succeeded")
-    };
-    (
-        err.code().unwrap_or("").to_owned(),
-        err.message().unwrap_or("").to_owned(),
-    )
 }
 
 fn validation(message: &str) -> (String, String) {

@@ -5,24 +5,13 @@ mod common;
 
 use aws_sdk_dynamodb::{
     Client,
-    error::ProvideErrorMetadata,
     types::{
         AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType,
         ScalarAttributeType, StreamSpecification, StreamViewType,
     },
 };
 use aws_sdk_dynamodbstreams::types::{ShardIteratorType, StreamStatus};
-use common::{TestEmulator, aws, unique};
-
-async fn error_of<T, E: ProvideErrorMetadata>(result: Result<T, E>) -> (String, String) {
-    let Err(err) = result else {
-        panic!("the call succeeded")
-    };
-    (
-        err.code().unwrap_or("").to_owned(),
-        err.message().unwrap_or("").to_owned(),
-    )
-}
+use common::{TestEmulator, aws, error_of, unique};
 
 fn on(view: StreamViewType) -> StreamSpecification {
     StreamSpecification::builder()

@@ -314,3 +314,16 @@ pub fn zip(files: &[(&str, &str)]) -> Vec<u8> {
     }
     buffer.into_inner()
 }
+
+/// The code and message of a call that must fail (panics when it succeeded).
+pub async fn error_of<T, E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    result: Result<T, E>,
+) -> (String, String) {
+    let Err(err) = result else {
+        panic!("the call succeeded")
+    };
+    (
+        err.code().unwrap_or("").to_owned(),
+        err.message().unwrap_or("").to_owned(),
+    )
+}
