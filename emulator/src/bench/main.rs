@@ -11,7 +11,8 @@
 //! writes, transactions, streams) run against tables of their own on the two
 //! emulators; `--scenarios` takes scenario and group names
 //! (`--list-scenarios`). The hidden `stream-latency-inprocess` subcommand
-//! times stream records reaching a subscriber inside the emulator's process.
+//! times stream records reaching a subscriber inside the emulator's process;
+//! `lambda` measures Lambda invocations and stream event delivery.
 //! It only measures; it asserts nothing about the figures.
 //!
 //! ```text
@@ -24,6 +25,7 @@
 mod ceiling;
 mod http;
 mod inprocess;
+mod lambda;
 mod load;
 mod procfs;
 mod reads;
@@ -72,6 +74,9 @@ enum Command {
     /// process (dynastream only, started in this process).
     #[command(hide = true)]
     StreamLatencyInprocess(inprocess::InProcessArgs),
+    /// Measure Lambda in dynastream (started in this process): warm and cold
+    /// Invokes, stream records reaching a handler, records/s through a mapping.
+    Lambda(Box<lambda::LambdaArgs>),
 }
 
 /// Options of a benchmark run.
@@ -226,6 +231,7 @@ fn main() -> Result<()> {
     match cli.command {
         Some(Command::Ceiling(args)) => ceiling::main(args),
         Some(Command::StreamLatencyInprocess(args)) => inprocess::main(args),
+        Some(Command::Lambda(args)) => lambda::main(*args),
         None => {
             let mut builder = match cli.run.client_runtime {
                 ClientRuntimeArg::MultiThread => {
