@@ -182,6 +182,42 @@ async fn timeout_kills_the_environment_and_the_next_invocation_starts_fresh() {
     assert_ne!(after["pid"], first["pid"]);
 }
 
+#[tokio::test]
+async fn deleting_a_function_stops_its_environment_and_removes_its_task_root() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let name = unique("scratch");
+    create(
+        &client,
+        &name,
+        Runtime::Nodejs20x,
+        "index.handler",
+        &[(
+            "index.js",
+            "exports.handler = async () => process.env.LAMBDA_TASK_ROOT;",
+        )],
+        3,
+    )
+    .await;
+    let task_root = std::path::PathBuf::from(body(&invoke(&client, &name, "{}").await).as_str().unwrap());
+    assert!(task_root.join("index.js").is_file(), "{}", task_root.display());
+    client
+        .delete_function()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while task_root.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} outlived its environment",
+            task_root.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_invocations_get_one_environment_each_then_reuse_them() {
     let emulator = TestEmulator::start().await;

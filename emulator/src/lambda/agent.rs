@@ -63,6 +63,11 @@ pub struct AgentArgs {
     pub environment: String,
 }
 
+/// The directory an environment unpacks its code into (`task/`) and runs in; removed when the environment ends.
+pub fn scratch_dir(environment: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("dynastream-{environment}"))
+}
+
 struct Emulator {
     client: Client<HttpConnector, Full<Bytes>>,
     base: String,
@@ -140,7 +145,7 @@ pub async fn run(args: AgentArgs) -> Result<(), AgentError> {
         })?;
     let started = Instant::now();
 
-    let scratch = std::env::temp_dir().join(format!("dynastream-{}", args.environment));
+    let scratch = scratch_dir(&args.environment);
     let task_root = scratch.join("task");
     let zip = emulator_get_absolute(&emulator, &config.code_url).await?;
     unpack(zip, task_root.clone()).await?;

@@ -10,6 +10,7 @@ use tokio::{
 };
 
 use super::{Environment, Executor, RunningEnvironment};
+use crate::lambda::agent;
 
 /// Starts environments as child processes of the emulator.
 #[derive(Debug)]
@@ -63,15 +64,21 @@ impl Executor for ProcessExecutor {
         forward_output(child.stdout.take(), environment.clone());
         forward_output(child.stderr.take(), environment.clone());
         let (kill, killed) = oneshot::channel::<()>();
-        tokio::spawn(watch(child, killed, on_exit));
+        tokio::spawn(watch(child, killed, agent::scratch_dir(&environment.id), on_exit));
         Ok(Box::new(RunningProcess {
             kill: parking_lot::Mutex::new(Some(kill)),
         }))
     }
 }
 
-/// Waits for the process to end, or kills it when asked, then reports its exit.
-async fn watch(mut child: Child, killed: oneshot::Receiver<()>, on_exit: Box<dyn FnOnce(String) + Send>) {
+/// Waits for the process to end, or kills it when asked, then removes its scratch directory (a killed agent
+/// cannot) and reports its exit.
+async fn watch(
+    mut child: Child,
+    killed: oneshot::Receiver<()>,
+    scratch: PathBuf,
+    on_exit: Box<dyn FnOnce(String) + Send>,
+) {
     let status = tokio::select! {
         status = child.wait() => status,
         _ = killed => {
@@ -86,6 +93,11 @@ async fn watch(mut child: Child, killed: oneshot::Receiver<()>, on_exit: Box<dyn
         },
         Err(err) => format!("wait failed: {err}"),
     };
+    if let Err(err) = tokio::fs::remove_dir_all(&scratch).await
+        && err.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(target: "lambda", "failed to remove {}: {err}", scratch.display());
+    }
     on_exit(status);
 }
 
