@@ -4,6 +4,11 @@ use clap::{Parser, Subcommand};
 use dynastream::config::{LogArgs, LogFormat, ServeArgs};
 use tracing_subscriber::EnvFilter;
 
+// Stream records and Lambda batches churn through many short-lived allocations of mixed sizes; under glibc's
+// allocator the heap fragmented and mapping throughput halved as the process aged (emulator/bench/README.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A fast, faithful emulator of Amazon DynamoDB, DynamoDB Streams and AWS Lambda.
 #[derive(Debug, Parser)]
 #[command(name = "dynastream", version, about)]

@@ -22,6 +22,11 @@
 //! target/release/dynastream-bench --scenarios reads,writes,streams --repeat 3
 //! ```
 
+// Stream records and Lambda batches churn through many short-lived allocations of mixed sizes; under glibc's
+// allocator the heap fragmented and mapping throughput halved as the process aged (emulator/bench/README.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod ceiling;
 mod http;
 mod inprocess;
