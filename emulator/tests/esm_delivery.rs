@@ -637,6 +637,24 @@ async fn mapping_api_validation_uses_aws_messages() {
         .await
         .unwrap();
     assert_eq!(listed.event_source_mappings().len(), 1);
+    let queue = "arn:aws:sqs:us-east-1:000000000000:orders";
+    let sqs = lambda
+        .create_event_source_mapping()
+        .function_name(&setup.function)
+        .event_source_arn(queue)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        message(sqs),
+        (
+            "InvalidParameterValueException".to_owned(),
+            format!(
+                "Event source mappings for sqs are not implemented by dynastream, only for DynamoDB streams. Event \
+                 source arn: {queue}"
+            )
+        )
+    );
     let unknown = lambda
         .get_event_source_mapping()
         .uuid("00000000-0000-0000-0000-000000000000")

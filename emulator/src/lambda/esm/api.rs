@@ -370,6 +370,15 @@ fn create(services: &Arc<Services>, ctx: &RequestContext, body: &Bytes) -> Resul
             "Unrecognized event source, must be kinesis, dynamodb stream or sqs.",
         ));
     };
+    if let Some(service) = ["kinesis", "sqs", "kafka", "mq"]
+        .into_iter()
+        .find(|service| source.starts_with("arn:") && source.contains(&format!(":{service}:")))
+    {
+        return Err(LambdaError::invalid_parameter(format!(
+            "Event source mappings for {service} are not implemented by dynastream, only for DynamoDB streams. \
+             Event source arn: {source}"
+        )));
+    }
     if !source.contains(":dynamodb:") || !source.contains("/stream/") {
         return Err(LambdaError::invalid_parameter(format!(
             "Unrecognized event source, must be kinesis, dynamodb stream or sqs. Event source arn: {source}"
