@@ -4,7 +4,7 @@
 
 use std::{collections::BTreeMap, ops::Bound, sync::Arc};
 
-use parking_lot::{Mutex, MutexGuard, RwLock};
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::streams::Stream;
 
@@ -292,7 +292,7 @@ pub struct Table {
     /// CreationDateTime, epoch seconds.
     pub created: f64,
     meta: RwLock<Arc<TableMeta>>,
-    data: Mutex<TableData>,
+    data: RwLock<TableData>,
 }
 
 impl Table {
@@ -305,7 +305,7 @@ impl Table {
             region: region.to_owned(),
             id: uuid::Uuid::new_v4().to_string(),
             created,
-            data: Mutex::new(TableData::new(&meta)),
+            data: RwLock::new(TableData::new(&meta)),
             meta: RwLock::new(Arc::new(meta)),
         }
     }
@@ -322,8 +322,13 @@ impl Table {
     }
 
     /// Exclusive access to the items: one writer at a time, so conditional writes are atomic per item.
-    pub fn data(&self) -> MutexGuard<'_, TableData> {
-        self.data.lock()
+    pub fn data(&self) -> RwLockWriteGuard<'_, TableData> {
+        self.data.write()
+    }
+
+    /// Shared access to the items, for reads: they run in parallel with each other, never with a write.
+    pub fn read_data(&self) -> RwLockReadGuard<'_, TableData> {
+        self.data.read()
     }
 
     /// The stream ARN for a stream label.
@@ -336,7 +341,7 @@ impl Table {
     pub fn describe(&self, status: Option<TableStatus>) -> wire::TableDescription {
         let meta = self.meta();
         let (item_count, size_bytes, index_stats) = {
-            let data = self.data();
+            let data = self.read_data();
             let stats: Vec<(String, u64, u64)> = data
                 .indexes
                 .iter()

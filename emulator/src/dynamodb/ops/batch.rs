@@ -208,7 +208,7 @@ pub fn batch_get_item(
         let mut left = Vec::new();
         units.add(&read.table.name, 0.0);
         {
-            let data = read.table.data();
+            let data = read.table.read_data();
             let key_params = read.request.keys.iter().flatten();
             for (key, key_param) in read.keys.iter().zip(key_params) {
                 if full {

@@ -880,7 +880,7 @@ pub fn get_item(
     // NB: the answer is serialised from the stored item under the lock, instead of cloning the item first:
     // GetItem is the hottest read path.
     let (item, size) = {
-        let data = table.data();
+        let data = table.read_data();
         match data.get(&key) {
             Some(stored) => {
                 let raw = match &projection {

@@ -835,7 +835,7 @@ pub fn query(db: &Db, ctx: &RequestContext, input: QueryInput) -> Result<QueryOu
         }
         None => None,
     };
-    let data = plan.table.data();
+    let data = plan.table.read_data();
     let index = match &plan.index {
         Some(i) => Some(
             data.index(&i.name)
@@ -956,7 +956,7 @@ pub fn scan(db: &Db, ctx: &RequestContext, input: ScanInput) -> Result<QueryOutp
         }
         None => None,
     };
-    let data = plan.table.data();
+    let data = plan.table.read_data();
     let index = match &plan.index {
         Some(i) => Some(
             data.index(&i.name)

@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Mutex, RwLockWriteGuard};
 use serde_json::Value;
 
 use crate::{
@@ -164,10 +164,11 @@ impl Tables {
     }
 
     /// Locks every table's items, in the global order (by ARN), returning the guards by table index.
-    fn lock(&self) -> Vec<MutexGuard<'_, TableData>> {
+    fn lock(&self) -> Vec<RwLockWriteGuard<'_, TableData>> {
         let mut order: Vec<usize> = (0..self.0.len()).collect();
         order.sort_by(|a, b| self.0[*a].0.arn.cmp(&self.0[*b].0.arn));
-        let mut guards: Vec<Option<MutexGuard<'_, TableData>>> = (0..self.0.len()).map(|_| None).collect();
+        let mut guards: Vec<Option<RwLockWriteGuard<'_, TableData>>> =
+            (0..self.0.len()).map(|_| None).collect();
         for index in order {
             guards[index] = Some(self.0[index].0.data());
         }
