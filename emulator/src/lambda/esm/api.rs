@@ -370,10 +370,8 @@ fn create(services: &Arc<Services>, ctx: &RequestContext, body: &Bytes) -> Resul
             "Unrecognized event source, must be kinesis, dynamodb stream or sqs.",
         ));
     };
-    if let Some(service) = ["kinesis", "sqs", "kafka", "mq"]
-        .into_iter()
-        .find(|service| source.starts_with("arn:") && source.contains(&format!(":{service}:")))
-    {
+    // The ARN's third field names its service.
+    if let Some(service @ ("kinesis" | "sqs" | "kafka" | "mq")) = source.split(':').nth(2) {
         return Err(LambdaError::invalid_parameter(format!(
             "Event source mappings for {service} are not implemented by dynastream, only for DynamoDB streams. \
              Event source arn: {source}"
