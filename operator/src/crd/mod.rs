@@ -1,0 +1,217 @@
+//! The custom resources: `Table`, `Function` and `EventSourceMapping` in `dynastream.dev/v1alpha1`.
+//!
+//! Field names are those of AWS Controllers for Kubernetes (ACK), so that an ACK manifest for these kinds works
+//! after changing only its `apiVersion`. Fields ACK has that dynastream does not apply are still accepted by the
+//! schema, and the operator refuses them by name in the `Ready` condition rather than ignoring them.
+
+// kube's `printcolumn(name = .., type_ = ..)` attributes repeat the same keys once per column, by design.
+#![allow(clippy::duplicated_attributes)]
+
+mod esm;
+mod function;
+mod table;
+
+pub use esm::*;
+pub use function::*;
+pub use table::*;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::CustomResourceExt;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The API group of every dynastream resource.
+pub const GROUP: &str = "dynastream.dev";
+
+/// ACK's annotation that keeps the AWS resource when the custom resource is deleted (`retain`) or not (`delete`).
+pub const DELETION_POLICY_ANNOTATION: &str = "services.k8s.aws/deletion-policy";
+/// ACK's annotation naming the region a resource lives in.
+pub const REGION_ANNOTATION: &str = "services.k8s.aws/region";
+/// ACK's annotation naming the account that owns a resource.
+pub const OWNER_ACCOUNT_ANNOTATION: &str = "services.k8s.aws/owner-account-id";
+
+/// ACK's resource metadata in `status.ackResourceMetadata`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AckResourceMetadata {
+    /// The resource's ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// The AWS account that owns the resource.
+    #[serde(rename = "ownerAccountID")]
+    pub owner_account_id: String,
+    /// The region the resource lives in.
+    pub region: String,
+}
+
+/// ACK's reference to another resource: `{from: {name, namespace}}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Reference {
+    /// The referenced resource.
+    pub from: ReferenceFrom,
+}
+
+/// The name (and optionally namespace) of a referenced resource.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ReferenceFrom {
+    /// The referenced resource's `metadata.name`.
+    pub name: String,
+    /// Its namespace; the referring resource's by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+/// A tag, as a list element (DynamoDB's form).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Tag {
+    /// The tag's key.
+    pub key: String,
+    /// The tag's value.
+    pub value: String,
+}
+
+/// The status every kind shares: conditions and the generation they describe.
+pub trait CommonStatus {
+    /// The status conditions.
+    fn conditions(&self) -> &[Condition];
+    /// The status conditions, to change.
+    fn conditions_mut(&mut self) -> &mut Vec<Condition>;
+    /// Sets the generation the status describes.
+    fn set_observed_generation(&mut self, generation: Option<i64>);
+}
+
+macro_rules! common_status {
+    ($($status:ty),*) => {$(
+        impl CommonStatus for $status {
+            fn conditions(&self) -> &[Condition] {
+                &self.conditions
+            }
+            fn conditions_mut(&mut self) -> &mut Vec<Condition> {
+                &mut self.conditions
+            }
+            fn set_observed_generation(&mut self, generation: Option<i64>) {
+                self.observed_generation = generation;
+            }
+        }
+    )*};
+}
+common_status!(TableStatus, FunctionStatus, EventSourceMappingStatus);
+
+/// A schema for fields dynastream accepts but does not interpret: any JSON value, kept as given.
+pub(crate) fn any_value(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "x-kubernetes-preserve-unknown-fields": true })
+}
+
+/// A schema for a string map (`{key: value}`).
+pub(crate) fn string_map(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "object", "additionalProperties": { "type": "string" } })
+}
+
+/// The three custom resource definitions.
+pub fn definitions() -> Vec<CustomResourceDefinition> {
+    vec![Table::crd(), Function::crd(), EventSourceMapping::crd()]
+}
+
+/// A definition as the YAML document written to `crds/<plural>.<group>.yaml`.
+pub fn to_yaml(crd: &CustomResourceDefinition) -> anyhow::Result<String> {
+    let name = crd.metadata.name.clone().unwrap_or_default();
+    let body = serde_yaml_ng::to_string(crd).map_err(|err| anyhow::anyhow!("CRD {name} as YAML: {err}"))?;
+    Ok(format!(
+        "# Generated by `dynastream-operator crds --dir crds`; do not edit.\n---\n{body}"
+    ))
+}
+
+/// The file name of a definition under `crds/`.
+pub fn file_name(crd: &CustomResourceDefinition) -> String {
+    format!("{}.yaml", crd.metadata.name.as_deref().unwrap_or("unnamed"))
+}
+
+/// Names of spec fields that are set, from a list of (field name, is set).
+pub(crate) fn set_fields(fields: &[(&'static str, bool)]) -> Vec<&'static str> {
+    fields
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+/// Environment variables of a function, as ACK writes them.
+pub type Variables = BTreeMap<String, String>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_namespaced_v1alpha1_in_the_dynastream_group() {
+        for crd in definitions() {
+            assert_eq!(crd.spec.group, GROUP);
+            assert_eq!(crd.spec.scope, "Namespaced");
+            assert_eq!(crd.spec.versions.len(), 1);
+            let version = &crd.spec.versions[0];
+            assert_eq!(version.name, "v1alpha1");
+            assert!(
+                version
+                    .subresources
+                    .as_ref()
+                    .and_then(|s| s.status.as_ref())
+                    .is_some()
+            );
+        }
+    }
+
+    #[test]
+    fn schemas_are_structural_for_an_old_apiserver() {
+        // Kubernetes 1.20 rejects a schema node without a type unless it preserves unknown fields, and has no
+        // CEL rules. Walk every node and check both.
+        fn walk(path: &str, node: &serde_json::Value) {
+            let Some(object) = node.as_object() else { return };
+            assert!(
+                !object.contains_key("x-kubernetes-validations"),
+                "{path}: CEL rules need Kubernetes 1.25+"
+            );
+            let preserves =
+                object.get("x-kubernetes-preserve-unknown-fields") == Some(&serde_json::json!(true));
+            let is_int_or_string = object.get("x-kubernetes-int-or-string") == Some(&serde_json::json!(true));
+            assert!(
+                object.contains_key("type") || preserves || is_int_or_string,
+                "{path}: a schema node without a type: {node}"
+            );
+            for (key, child) in object
+                .get("properties")
+                .and_then(|p| p.as_object())
+                .into_iter()
+                .flatten()
+            {
+                walk(&format!("{path}.{key}"), child);
+            }
+            if let Some(items) = object.get("items") {
+                walk(&format!("{path}[]"), items);
+            }
+            if let Some(additional) = object.get("additionalProperties") {
+                walk(&format!("{path}{{}}"), additional);
+            }
+        }
+        for crd in definitions() {
+            let schema = serde_json::to_value(&crd.spec.versions[0].schema).unwrap();
+            walk(crd.metadata.name.as_deref().unwrap(), &schema["openAPIV3Schema"]);
+        }
+    }
+
+    #[test]
+    fn the_committed_crds_are_generated_from_the_types() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crds");
+        for crd in definitions() {
+            let path = dir.join(file_name(&crd));
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                committed == to_yaml(&crd).unwrap(),
+                "{} is stale: run `cargo run --bin dynastream-operator -- crds --dir crds`",
+                path.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,537 @@
+//! Applying a `Table` to the emulator: CreateTable, then UpdateTable, UpdateTimeToLive and tagging for what AWS
+//! lets change; a change AWS forbids (key schema, local secondary indexes) is refused, not applied.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types as ddb;
+
+use crate::aws::{AwsError, Target, error};
+use crate::conditions::Outcome;
+use crate::crd::{self, AckResourceMetadata, TableSpec, TableStatus};
+
+/// Applies the spec and returns the new status fields and the outcome.
+pub async fn apply(spec: &TableSpec, target: &Target) -> Result<(TableStatus, Outcome), AwsError> {
+    let client = target.dynamodb();
+    let described = match client.describe_table().table_name(&spec.table_name).send().await {
+        Ok(out) => out.table,
+        Err(err) => {
+            let err = error(err);
+            if !err.is_not_found() {
+                return Err(err);
+            }
+            None
+        }
+    };
+    let table = match described {
+        None => create(&client, spec).await?,
+        Some(table) => {
+            if let Err(message) = check_immutable(spec, &table) {
+                return Ok((
+                    status_from(&table, target),
+                    Outcome::Terminal {
+                        reason: "ImmutableField".into(),
+                        message,
+                    },
+                ));
+            }
+            update(&client, spec, &table).await?
+        }
+    };
+    apply_time_to_live(&client, spec).await?;
+    if let Some(arn) = &table.table_arn {
+        apply_tags(&client, arn, spec).await?;
+    }
+    let status = status_from(&table, target);
+    let outcome = match table.table_status {
+        Some(ddb::TableStatus::Active) => Outcome::Synced,
+        ref other => Outcome::Progressing {
+            reason: "TableNotActive".into(),
+            message: format!(
+                "the table is {}",
+                other.as_ref().map_or("being created", |s| s.as_str())
+            ),
+        },
+    };
+    Ok((status, outcome))
+}
+
+/// Deletes the table; a table that is already gone is fine.
+pub async fn delete(spec: &TableSpec, target: &Target) -> Result<(), AwsError> {
+    match target
+        .dynamodb()
+        .delete_table()
+        .table_name(&spec.table_name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(err) => match error(err) {
+            err if err.is_not_found() => Ok(()),
+            err => Err(err),
+        },
+    }
+}
+
+async fn create(client: &Client, spec: &TableSpec) -> Result<ddb::TableDescription, AwsError> {
+    let out = client
+        .create_table()
+        .table_name(&spec.table_name)
+        .set_attribute_definitions(Some(attribute_definitions(spec)))
+        .set_key_schema(Some(key_schema(&spec.key_schema)))
+        .set_billing_mode(spec.billing_mode.as_deref().map(ddb::BillingMode::from))
+        .set_provisioned_throughput(spec.provisioned_throughput.as_ref().map(throughput))
+        .set_on_demand_throughput(spec.on_demand_throughput.as_ref().map(on_demand))
+        .set_global_secondary_indexes(
+            spec.global_secondary_indexes
+                .as_ref()
+                .map(|gsis| gsis.iter().map(gsi).collect()),
+        )
+        .set_local_secondary_indexes(
+            spec.local_secondary_indexes
+                .as_ref()
+                .map(|lsis| lsis.iter().map(lsi).collect()),
+        )
+        .set_stream_specification(spec.stream_specification.as_ref().map(stream))
+        .set_sse_specification(spec.sse_specification.as_ref().map(sse))
+        .set_table_class(spec.table_class.as_deref().map(ddb::TableClass::from))
+        .set_deletion_protection_enabled(spec.deletion_protection_enabled)
+        .set_tags(spec.tags.as_ref().map(|tags| tags.iter().map(tag).collect()))
+        .send()
+        .await
+        .map_err(error)?;
+    out.table_description.ok_or_else(|| AwsError {
+        code: "InvalidResponse".into(),
+        message: "CreateTable answered no TableDescription".into(),
+    })
+}
+
+/// The changes AWS does not allow, as the message shown in the `Ready` condition.
+pub fn check_immutable(spec: &TableSpec, table: &ddb::TableDescription) -> Result<(), String> {
+    let want = key_schema(&spec.key_schema);
+    if table.key_schema() != want.as_slice() {
+        return Err(format!(
+            "spec.keySchema cannot change once the table exists (it is {}); delete and recreate the Table to change it",
+            describe_keys(table.key_schema())
+        ));
+    }
+    let mut want_lsis: Vec<(String, String)> = spec
+        .local_secondary_indexes
+        .iter()
+        .flatten()
+        .map(|l| (l.index_name.clone(), describe_keys(&key_schema(&l.key_schema))))
+        .collect();
+    let mut have_lsis: Vec<(String, String)> = table
+        .local_secondary_indexes()
+        .iter()
+        .map(|l| {
+            (
+                l.index_name().unwrap_or_default().to_owned(),
+                describe_keys(l.key_schema()),
+            )
+        })
+        .collect();
+    want_lsis.sort();
+    have_lsis.sort();
+    if want_lsis != have_lsis {
+        return Err("spec.localSecondaryIndexes cannot change once the table exists; delete and recreate the Table to change them".into());
+    }
+    Ok(())
+}
+
+fn describe_keys(keys: &[ddb::KeySchemaElement]) -> String {
+    keys.iter()
+        .map(|k| format!("{} {}", k.attribute_name(), k.key_type().as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One UpdateTable call each: AWS takes one index change per call, and a stream's view type can only change by
+/// turning the stream off and on again.
+pub fn plan_updates(spec: &TableSpec, table: &ddb::TableDescription) -> Vec<UpdateTable> {
+    let mut updates = Vec::new();
+    let mut base = UpdateTable::default();
+    let have_mode = table
+        .billing_mode_summary()
+        .and_then(|b| b.billing_mode())
+        .cloned()
+        .unwrap_or(ddb::BillingMode::Provisioned);
+    let want_mode = spec
+        .billing_mode
+        .as_deref()
+        .map(ddb::BillingMode::from)
+        .unwrap_or(ddb::BillingMode::Provisioned);
+    if want_mode != have_mode {
+        base.billing_mode = Some(want_mode.clone());
+    }
+    if want_mode == ddb::BillingMode::Provisioned
+        && let Some(want) = &spec.provisioned_throughput
+    {
+        let have = table.provisioned_throughput();
+        let same = have.is_some_and(|h| {
+            h.read_capacity_units() == Some(want.read_capacity_units)
+                && h.write_capacity_units() == Some(want.write_capacity_units)
+        });
+        if !same || base.billing_mode.is_some() {
+            base.provisioned_throughput = Some(throughput(want));
+        }
+    }
+    if let Some(want) = spec.deletion_protection_enabled
+        && table.deletion_protection_enabled() != Some(want)
+    {
+        base.deletion_protection_enabled = Some(want);
+    }
+    if let Some(want) = &spec.table_class {
+        let have = table
+            .table_class_summary()
+            .and_then(|c| c.table_class())
+            .map_or("STANDARD", |c| c.as_str());
+        if have != want {
+            base.table_class = Some(ddb::TableClass::from(want.as_str()));
+        }
+    }
+    if let Some(want) = &spec.sse_specification {
+        let have_enabled = table
+            .sse_description()
+            .and_then(|d| d.status())
+            .is_some_and(|s| s.as_str() == "ENABLED");
+        if want.enabled.unwrap_or(false) != have_enabled {
+            base.sse = Some(sse(want));
+        }
+    }
+    // Streams.
+    let have_stream = table.stream_specification().filter(|s| s.stream_enabled());
+    let want_stream = spec.stream_specification.as_ref().filter(|s| s.stream_enabled);
+    match (want_stream, have_stream) {
+        (Some(want), Some(have))
+            if want.stream_view_type.as_deref() != have.stream_view_type().map(|v| v.as_str()) =>
+        {
+            updates.push(UpdateTable {
+                stream: Some(stream_off()),
+                ..Default::default()
+            });
+            base.stream = Some(stream(want));
+        }
+        (Some(want), None) => base.stream = Some(stream(want)),
+        (None, Some(_)) => base.stream = Some(stream_off()),
+        _ => {}
+    }
+    if base != UpdateTable::default() {
+        updates.push(base);
+    }
+    // Global secondary indexes: create, delete, or change throughput, one per call.
+    let want_gsis = spec.global_secondary_indexes.clone().unwrap_or_default();
+    for have in table.global_secondary_indexes() {
+        let name = have.index_name().unwrap_or_default();
+        match want_gsis.iter().find(|g| g.index_name == name) {
+            None => updates.push(UpdateTable {
+                gsi: Some(
+                    ddb::GlobalSecondaryIndexUpdate::builder()
+                        .delete(
+                            ddb::DeleteGlobalSecondaryIndexAction::builder()
+                                .index_name(name)
+                                .build()
+                                .expect("the index name is set"),
+                        )
+                        .build(),
+                ),
+                ..Default::default()
+            }),
+            Some(want) if want_mode == ddb::BillingMode::Provisioned => {
+                if let Some(wt) = &want.provisioned_throughput {
+                    let same = have.provisioned_throughput().is_some_and(|h| {
+                        h.read_capacity_units() == Some(wt.read_capacity_units)
+                            && h.write_capacity_units() == Some(wt.write_capacity_units)
+                    });
+                    if !same {
+                        let action = ddb::UpdateGlobalSecondaryIndexAction::builder()
+                            .index_name(name)
+                            .provisioned_throughput(throughput(wt))
+                            .build()
+                            .ok();
+                        if let Some(action) = action {
+                            updates.push(UpdateTable {
+                                gsi: Some(ddb::GlobalSecondaryIndexUpdate::builder().update(action).build()),
+                                ..Default::default()
+                            });
+                        }
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for want in &want_gsis {
+        if !table
+            .global_secondary_indexes()
+            .iter()
+            .any(|h| h.index_name() == Some(want.index_name.as_str()))
+        {
+            let action = ddb::CreateGlobalSecondaryIndexAction::builder()
+                .index_name(&want.index_name)
+                .set_key_schema(Some(key_schema(&want.key_schema)))
+                .projection(projection(&want.projection))
+                .set_provisioned_throughput(want.provisioned_throughput.as_ref().map(throughput))
+                .set_on_demand_throughput(want.on_demand_throughput.as_ref().map(on_demand))
+                .build()
+                .ok();
+            if let Some(action) = action {
+                updates.push(UpdateTable {
+                    attribute_definitions: Some(attribute_definitions(spec)),
+                    gsi: Some(ddb::GlobalSecondaryIndexUpdate::builder().create(action).build()),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    updates
+}
+
+/// One UpdateTable request.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UpdateTable {
+    /// New billing mode.
+    pub billing_mode: Option<ddb::BillingMode>,
+    /// New capacity.
+    pub provisioned_throughput: Option<ddb::ProvisionedThroughput>,
+    /// New deletion protection.
+    pub deletion_protection_enabled: Option<bool>,
+    /// New table class.
+    pub table_class: Option<ddb::TableClass>,
+    /// New encryption.
+    pub sse: Option<ddb::SseSpecification>,
+    /// New stream setting.
+    pub stream: Option<ddb::StreamSpecification>,
+    /// Attribute definitions, for an index creation.
+    pub attribute_definitions: Option<Vec<ddb::AttributeDefinition>>,
+    /// One index change.
+    pub gsi: Option<ddb::GlobalSecondaryIndexUpdate>,
+}
+
+async fn update(
+    client: &Client,
+    spec: &TableSpec,
+    table: &ddb::TableDescription,
+) -> Result<ddb::TableDescription, AwsError> {
+    let mut latest = table.clone();
+    for change in plan_updates(spec, table) {
+        let out = client
+            .update_table()
+            .table_name(&spec.table_name)
+            .set_billing_mode(change.billing_mode)
+            .set_provisioned_throughput(change.provisioned_throughput)
+            .set_deletion_protection_enabled(change.deletion_protection_enabled)
+            .set_table_class(change.table_class)
+            .set_sse_specification(change.sse)
+            .set_stream_specification(change.stream)
+            .set_attribute_definitions(change.attribute_definitions)
+            .set_global_secondary_index_updates(change.gsi.map(|g| vec![g]))
+            .send()
+            .await
+            .map_err(error)?;
+        if let Some(description) = out.table_description {
+            latest = description;
+        }
+    }
+    Ok(latest)
+}
+
+async fn apply_time_to_live(client: &Client, spec: &TableSpec) -> Result<(), AwsError> {
+    let Some(want) = &spec.time_to_live else {
+        return Ok(());
+    };
+    let have = client
+        .describe_time_to_live()
+        .table_name(&spec.table_name)
+        .send()
+        .await
+        .map_err(error)?;
+    let have = have.time_to_live_description();
+    let enabled = have.and_then(|d| d.time_to_live_status()).is_some_and(|s| {
+        matches!(
+            s,
+            ddb::TimeToLiveStatus::Enabled | ddb::TimeToLiveStatus::Enabling
+        )
+    });
+    let attribute = have.and_then(|d| d.attribute_name());
+    if enabled == want.enabled && (!want.enabled || attribute == Some(want.attribute_name.as_str())) {
+        return Ok(());
+    }
+    let specification = ddb::TimeToLiveSpecification::builder()
+        .attribute_name(&want.attribute_name)
+        .enabled(want.enabled)
+        .build()
+        .map_err(|err| AwsError {
+            code: "ValidationException".into(),
+            message: err.to_string(),
+        })?;
+    client
+        .update_time_to_live()
+        .table_name(&spec.table_name)
+        .time_to_live_specification(specification)
+        .send()
+        .await
+        .map_err(error)?;
+    Ok(())
+}
+
+async fn apply_tags(client: &Client, arn: &str, spec: &TableSpec) -> Result<(), AwsError> {
+    let Some(want) = &spec.tags else { return Ok(()) };
+    let have = client
+        .list_tags_of_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(error)?;
+    let have: Vec<(String, String)> = have
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    let stale: Vec<String> = have
+        .iter()
+        .filter(|(k, _)| !want.iter().any(|t| &t.key == k))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let missing: Vec<ddb::Tag> = want
+        .iter()
+        .filter(|t| !have.iter().any(|(k, v)| k == &t.key && v == &t.value))
+        .map(tag)
+        .collect();
+    if !stale.is_empty() {
+        client
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(error)?;
+    }
+    if !missing.is_empty() {
+        client
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(missing))
+            .send()
+            .await
+            .map_err(error)?;
+    }
+    Ok(())
+}
+
+/// The status fields DescribeTable tells.
+pub fn status_from(table: &ddb::TableDescription, target: &Target) -> TableStatus {
+    TableStatus {
+        ack_resource_metadata: Some(AckResourceMetadata {
+            arn: table.table_arn().map(str::to_owned),
+            owner_account_id: target.account.clone(),
+            region: target.region.clone(),
+        }),
+        table_status: table.table_status().map(|s| s.as_str().to_owned()),
+        table_id: table.table_id().map(str::to_owned),
+        latest_stream_arn: table.latest_stream_arn().map(str::to_owned),
+        latest_stream_label: table.latest_stream_label().map(str::to_owned),
+        item_count: table.item_count(),
+        table_size_bytes: table.table_size_bytes(),
+        creation_date_time: table
+            .creation_date_time()
+            .and_then(|t| t.fmt(aws_sdk_dynamodb::primitives::DateTimeFormat::DateTime).ok()),
+        ..Default::default()
+    }
+}
+
+fn attribute_definitions(spec: &TableSpec) -> Vec<ddb::AttributeDefinition> {
+    spec.attribute_definitions
+        .iter()
+        .filter_map(|a| {
+            ddb::AttributeDefinition::builder()
+                .attribute_name(&a.attribute_name)
+                .attribute_type(ddb::ScalarAttributeType::from(a.attribute_type.as_str()))
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+fn key_schema(keys: &[crd::KeySchemaElement]) -> Vec<ddb::KeySchemaElement> {
+    keys.iter()
+        .filter_map(|k| {
+            ddb::KeySchemaElement::builder()
+                .attribute_name(&k.attribute_name)
+                .key_type(ddb::KeyType::from(k.key_type.as_str()))
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+fn throughput(t: &crd::ProvisionedThroughput) -> ddb::ProvisionedThroughput {
+    ddb::ProvisionedThroughput::builder()
+        .read_capacity_units(t.read_capacity_units)
+        .write_capacity_units(t.write_capacity_units)
+        .build()
+        .expect("both capacities are set")
+}
+
+fn on_demand(t: &crd::OnDemandThroughput) -> ddb::OnDemandThroughput {
+    ddb::OnDemandThroughput::builder()
+        .set_max_read_request_units(t.max_read_request_units)
+        .set_max_write_request_units(t.max_write_request_units)
+        .build()
+}
+
+fn projection(p: &crd::Projection) -> ddb::Projection {
+    ddb::Projection::builder()
+        .set_projection_type(p.projection_type.as_deref().map(ddb::ProjectionType::from))
+        .set_non_key_attributes(p.non_key_attributes.clone())
+        .build()
+}
+
+fn gsi(g: &crd::GlobalSecondaryIndex) -> ddb::GlobalSecondaryIndex {
+    ddb::GlobalSecondaryIndex::builder()
+        .index_name(&g.index_name)
+        .set_key_schema(Some(key_schema(&g.key_schema)))
+        .projection(projection(&g.projection))
+        .set_provisioned_throughput(g.provisioned_throughput.as_ref().map(throughput))
+        .set_on_demand_throughput(g.on_demand_throughput.as_ref().map(on_demand))
+        .build()
+        .expect("index name and key schema are set")
+}
+
+fn lsi(l: &crd::LocalSecondaryIndex) -> ddb::LocalSecondaryIndex {
+    ddb::LocalSecondaryIndex::builder()
+        .index_name(&l.index_name)
+        .set_key_schema(Some(key_schema(&l.key_schema)))
+        .projection(projection(&l.projection))
+        .build()
+        .expect("index name and key schema are set")
+}
+
+fn stream(s: &crd::StreamSpecification) -> ddb::StreamSpecification {
+    ddb::StreamSpecification::builder()
+        .stream_enabled(s.stream_enabled)
+        .set_stream_view_type(s.stream_view_type.as_deref().map(ddb::StreamViewType::from))
+        .build()
+        .expect("stream_enabled is set")
+}
+
+fn stream_off() -> ddb::StreamSpecification {
+    ddb::StreamSpecification::builder()
+        .stream_enabled(false)
+        .build()
+        .expect("stream_enabled is set")
+}
+
+fn sse(s: &crd::SseSpecification) -> ddb::SseSpecification {
+    ddb::SseSpecification::builder()
+        .set_enabled(s.enabled)
+        .set_sse_type(s.sse_type.as_deref().map(ddb::SseType::from))
+        .set_kms_master_key_id(s.kms_master_key_id.clone())
+        .build()
+}
+
+fn tag(t: &crd::Tag) -> ddb::Tag {
+    ddb::Tag::builder()
+        .key(&t.key)
+        .value(&t.value)
+        .build()
+        .expect("key and value are set")
+}
