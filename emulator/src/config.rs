@@ -37,6 +37,44 @@ pub struct ServeArgs {
     /// How long an idle Lambda execution environment is kept warm before it is stopped.
     #[arg(long, env = "DYNASTREAM_LAMBDA_IDLE_TIMEOUT", default_value = "600", value_parser = parse_interval)]
     pub lambda_idle_timeout: Duration,
+    /// Where Lambda execution environments run: local processes, or pods of the emulator's namespace. `auto`
+    /// chooses `kubernetes` when a Kubernetes service-account token is mounted, else `process`.
+    #[arg(long, env = "DYNASTREAM_LAMBDA_EXECUTOR", value_enum, default_value_t = ExecutorKind::Auto)]
+    pub lambda_executor: ExecutorKind,
+    /// The Kubernetes executor's image per Lambda runtime, as JSON: `{"nodejs18.x": "public.ecr.aws/lambda/nodejs:18"}`.
+    #[arg(long, env = "DYNASTREAM_RUNTIME_IMAGES", default_value = "{}", value_parser = parse_runtime_images)]
+    pub runtime_images: std::collections::BTreeMap<String, String>,
+}
+
+/// Where Lambda execution environments run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ExecutorKind {
+    /// `kubernetes` inside a Kubernetes pod, else `process`.
+    #[default]
+    Auto,
+    /// Local `dynastream agent` processes.
+    Process,
+    /// Pods in the emulator's namespace.
+    Kubernetes,
+}
+
+/// Where a pod finds its service-account token: its presence means the emulator runs in a cluster.
+pub const SERVICE_ACCOUNT_TOKEN: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+impl ExecutorKind {
+    /// `Auto` resolved for this machine.
+    pub fn resolve(self) -> Self {
+        match self {
+            Self::Auto if std::path::Path::new(SERVICE_ACCOUNT_TOKEN).exists() => Self::Kubernetes,
+            Self::Auto => Self::Process,
+            other => other,
+        }
+    }
+}
+
+/// Parses the runtime-to-image map.
+pub fn parse_runtime_images(text: &str) -> Result<std::collections::BTreeMap<String, String>, String> {
+    serde_json::from_str(text).map_err(|err| format!("expected a JSON object of runtime to image: {err}"))
 }
 
 /// Logging settings, shared by every subcommand.

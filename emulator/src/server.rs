@@ -48,6 +48,12 @@ impl From<&ServeArgs> for Settings {
                     ..EnvironmentSettings::default()
                 },
                 agent_program: None,
+                executor: match args.lambda_executor.resolve() {
+                    crate::config::ExecutorKind::Kubernetes => crate::lambda::ExecutorSettings::Kubernetes {
+                        runtime_images: args.runtime_images.clone(),
+                    },
+                    _ => crate::lambda::ExecutorSettings::Process,
+                },
             },
         }
     }

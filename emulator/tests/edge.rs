@@ -214,3 +214,18 @@ async fn state_is_kept_per_account_and_region() {
     let west_tables = west.list_tables().send().await.unwrap();
     assert!(west_tables.table_names().is_empty());
 }
+
+#[tokio::test]
+async fn requests_are_counted_by_operation() {
+    let emulator = TestEmulator::start().await;
+    let dynamodb = emulator.dynamodb();
+    dynamodb.list_tables().send().await.unwrap();
+    dynamodb.list_tables().send().await.unwrap();
+    emulator.lambda().list_functions().send().await.unwrap();
+    let counts = emulator
+        .raw("GET", "/_dynastream/requests", &[], b"")
+        .await
+        .json();
+    assert_eq!(counts["requests"]["DynamoDB_20120810.ListTables"], 2, "{counts}");
+    assert_eq!(counts["requests"]["GET /2015-03-31/functions"], 1, "{counts}");
+}

@@ -1,4 +1,4 @@
-//! The DynamoDB Streams guide, word for word: `examples/bark/guide.sh` run with `awslocal` (PyPI `awscli-local`
+//! The DynamoDB Streams guide, word for word: `examples/bark/cli/guide.sh` run with `awslocal` (PyPI `awscli-local`
 //! over the AWS CLI v2) against a freshly started emulator, checking each step's answer.
 
 mod common;
@@ -36,7 +36,7 @@ async fn guide_runs_word_for_word_with_awslocal() {
         }
     };
     let emulator = TestEmulator::start().await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bark/guide.sh");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bark/cli/guide.sh");
     let endpoint = emulator.endpoint();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("bash")

@@ -419,10 +419,10 @@ async fn guide_handler_runs_with_the_cli_as_the_guide_writes_it() {
     let emulator = TestEmulator::start().await;
     let dir = std::env::temp_dir().join(unique("guide"));
     std::fs::create_dir_all(&dir).unwrap();
-    let handler = include_str!("../../examples/bark/index.js");
+    let handler = include_str!("../../examples/bark/cli/index.js");
     std::fs::write(dir.join("index.zip"), zip(&[("index.js", handler)])).unwrap();
     std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bark/payload.json"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bark/cli/payload.json"),
         dir.join("payload.json"),
     )
     .unwrap();

@@ -40,7 +40,9 @@ const FIELD_MANAGER: &str = "dynastream-operator";
 /// How long a resource waits before the next look while the emulator reports it in progress.
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a resource waits for its references before looking again (their changes also wake it).
-const REFERENCE_INTERVAL: Duration = Duration::from_secs(5);
+const REFERENCE_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a resource waits for its emulator to become ready before looking again.
+const EMULATOR_INTERVAL: Duration = Duration::from_secs(1);
 /// The longest pause between retries of a failing resource.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -302,6 +304,7 @@ where
     let key: Key = (kind, namespace.clone(), name.clone());
     let api: Api<K> = Api::namespaced(context.client.clone(), &namespace);
     let finalizer_name = format!("finalizers.dynastream.dev/{kind}");
+    tracing::debug!(kind, %namespace, %name, "reconciling");
     let result = finalizer(&api, &finalizer_name, object, |event| async {
         match event {
             Event::Apply(object) => {
@@ -314,6 +317,7 @@ where
                 {
                     Ok(emulator) => emulator,
                     Err(err) => {
+                        tracing::info!(kind, %namespace, %name, "waiting for the emulator: {err}");
                         let outcome = Outcome::Retrying {
                             reason: "EmulatorNotReady".into(),
                             message: err.to_string(),
@@ -328,14 +332,17 @@ where
                             generation,
                         )
                         .await?;
-                        return Ok(Action::requeue(context.backoff(&key)));
+                        // An emulator starting is the usual case, not a failure: look again soon, without backing off.
+                        return Ok(Action::requeue(EMULATOR_INTERVAL));
                     }
                 };
                 let target = context.target(object.meta(), &emulator);
                 let boot_id = emulator.boot_id.clone();
+                tracing::debug!(kind, %namespace, %name, %boot_id, "the emulator answers");
                 let step = match step(object.clone(), context.clone(), emulator, target).await {
                     Ok(step) => step,
                     Err(Error::Aws(err)) => {
+                        tracing::info!(kind, %namespace, %name, "the emulator answered {err}");
                         let outcome = if err.is_terminal() {
                             Outcome::Terminal {
                                 reason: err.code.clone(),
@@ -365,6 +372,21 @@ where
                     }
                     Err(err) => return Err(err),
                 };
+                match &step.outcome {
+                    Outcome::Synced => tracing::debug!(kind, %namespace, %name, "in sync"),
+                    outcome => tracing::info!(kind, %namespace, %name, "{outcome:?}"),
+                }
+                if let (Outcome::Synced, Some(fingerprint)) = (&step.outcome, step.fingerprint) {
+                    // NB: before the status write, which wakes the mappings that reference this resource: they
+                    // look here to see whether it was applied.
+                    context.failures.lock().remove(&key);
+                    let applied = Applied {
+                        fingerprint,
+                        boot_id,
+                        at: Instant::now(),
+                    };
+                    context.applied.lock().insert(key.clone(), applied);
+                }
                 write_status(
                     &api,
                     &name,
@@ -376,14 +398,7 @@ where
                 )
                 .await?;
                 Ok(match (&step.outcome, step.fingerprint) {
-                    (Outcome::Synced, Some(fingerprint)) => {
-                        context.failures.lock().remove(&key);
-                        let applied = Applied {
-                            fingerprint,
-                            boot_id,
-                            at: Instant::now(),
-                        };
-                        context.applied.lock().insert(key.clone(), applied);
+                    (Outcome::Synced, Some(_)) => {
                         if kind == "EventSourceMapping" {
                             Action::requeue(Duration::from_secs(context.config.esm_status_seconds))
                         } else {
@@ -471,6 +486,7 @@ where
     if &status == current {
         return Ok(());
     }
+    tracing::debug!(name, "writing the status");
     let patch = serde_json::json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),

@@ -11,14 +11,14 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, HTTPGetAction,
-    ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, SeccompProfile,
-    SecurityContext, Service, ServiceAccount, ServicePort, ServiceSpec, Volume, VolumeMount,
+    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, Endpoints, EnvVar, EnvVarSource,
+    HTTPGetAction, ObjectFieldSelector, Pod, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    SeccompProfile, SecurityContext, Service, ServiceAccount, ServicePort, ServiceSpec, Volume, VolumeMount,
 };
 use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use kube::api::{Patch, PatchParams};
+use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
@@ -75,7 +75,11 @@ impl Emulators {
         Self {
             client,
             config,
-            http: HttpClient::builder(TokioExecutor::new()).build(connector),
+            // NB: no pooled connections: one opened before kube-proxy knew the Service may have reached something
+            // else, and must not be reused once it does.
+            http: HttpClient::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(0)
+                .build(connector),
             applied: Mutex::new(HashMap::new()),
         }
     }
@@ -123,9 +127,54 @@ impl Emulators {
                 });
             }
         };
+        tracing::debug!(%namespace, %endpoint, "asking the emulator for its health");
+        // Until the Service has a ready endpoint, its address leads nowhere (or, before kube-proxy knows it, off
+        // the node): ask the emulator only once its pod is ready.
+        let endpoints: Api<Endpoints> = Api::namespaced(self.client.clone(), namespace);
+        let ready = endpoints
+            .get_opt(NAME)
+            .await?
+            .and_then(|e| e.subsets)
+            .into_iter()
+            .flatten()
+            .any(|subset| subset.addresses.is_some_and(|addresses| !addresses.is_empty()));
+        if !ready {
+            let reason = self
+                .pod_problem(namespace)
+                .await
+                .unwrap_or_else(|| "its pod is not ready yet".into());
+            return Err(NotReady::Unreachable { endpoint, reason });
+        }
         let health: serde_json::Value = self.get_json(&endpoint, "/_dynastream/health").await?;
         let boot_id = health["bootId"].as_str().unwrap_or_default().to_owned();
         Ok(Emulator { endpoint, boot_id })
+    }
+
+    /// Why the emulator's pod is not running, as its container statuses say (an image that cannot be pulled, a
+    /// crash), if they say.
+    async fn pod_problem(&self, namespace: &str) -> Option<String> {
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        let selector = selector_labels()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let pods = pods.list(&ListParams::default().labels(&selector)).await.ok()?;
+        pods.items
+            .iter()
+            .flat_map(|pod| {
+                pod.status
+                    .iter()
+                    .flat_map(|s| s.container_statuses.iter().flatten())
+            })
+            .find_map(|container| {
+                let waiting = container.state.as_ref()?.waiting.as_ref()?;
+                let reason = waiting.reason.as_deref()?;
+                Some(format!(
+                    "its container is waiting: {reason}: {}",
+                    waiting.message.as_deref().unwrap_or("")
+                ))
+            })
     }
 
     /// GETs a JSON document from the emulator (its own endpoints, outside the AWS APIs).
@@ -298,7 +347,9 @@ fn with_kind<T: serde::Serialize>(object: &T, api_version: &str, kind: &str) -> 
 }
 
 fn deployment_spec(config: &EmulatorConfig) -> DeploymentSpec {
-    let mut args = vec!["serve".to_owned(), "--host".to_owned(), "0.0.0.0".to_owned()];
+    let mut args = ["serve", "--host", "0.0.0.0", "--port", "4566"]
+        .map(str::to_owned)
+        .to_vec();
     args.extend(config.args.iter().cloned());
     let mut env = vec![
         EnvVar {
@@ -347,6 +398,9 @@ fn deployment_spec(config: &EmulatorConfig) -> DeploymentSpec {
             }),
             spec: Some(PodSpec {
                 service_account_name: Some(NAME.into()),
+                // Service links would set DYNASTREAM_PORT=tcp://<ip>:4566 (from the Service `dynastream`), which
+                // the emulator reads as its port setting.
+                enable_service_links: Some(false),
                 security_context: Some(PodSecurityContext {
                     run_as_non_root: Some(true),
                     run_as_user: Some(65532),

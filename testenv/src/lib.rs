@@ -209,6 +209,31 @@ impl Cluster {
         )
     }
 
+    /// Runs the chart's Helm driver (`charts/dynastream/tests/helm.py`, on the real Helm library from PyPI's
+    /// `helm-python-sdk`, which `.ci/install-test-deps` installs) with this cluster's kubeconfig appended, and
+    /// returns its stdout; panics with its stderr when it fails.
+    pub fn helm(&self, args: &[&str]) -> String {
+        let cache = match std::env::var_os("DYNASTREAM_CACHE") {
+            Some(dir) => PathBuf::from(dir),
+            None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/dynastream"),
+        };
+        let python = cache.join("helm/bin/python");
+        assert!(
+            python.is_file(),
+            "{} is missing: run .ci/install-test-deps",
+            python.display()
+        );
+        let output = Command::new(&python)
+            .arg(repo_root().join("charts/dynastream/tests/helm.py"))
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", python.display()));
+        checked(&format!("helm.py {}", args.join(" ")), output)
+    }
+
     fn kubectl_command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.kubectl);
         command.arg("--kubeconfig").arg(&self.kubeconfig).args(args);
@@ -406,7 +431,13 @@ where
             Ok(Ok(Some(value))) => return value,
             Ok(Ok(None)) => {}
             Ok(Err(e)) => last_error = Some(format!("{e:#}")),
-            Err(_) => last_error = Some("the last check was still running at the deadline".to_owned()),
+            // NB: keep what the previous check said: the one cut off at the deadline says nothing.
+            Err(_) => {
+                let earlier = last_error.take().map(|e| format!("{e}; ")).unwrap_or_default();
+                last_error = Some(format!(
+                    "{earlier}the last check was still running at the deadline"
+                ));
+            }
         }
         if tokio::time::Instant::now() >= deadline {
             panic!(

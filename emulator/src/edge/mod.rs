@@ -10,8 +10,9 @@ use std::sync::Arc;
 use axum::{
     Router,
     body::{Body, Bytes},
-    extract::{DefaultBodyLimit, State},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -32,6 +33,8 @@ pub const DEFAULT_ACCOUNT: &str = "000000000000";
 pub const DEFAULT_REGION: &str = "us-east-1";
 /// The health endpoint's path.
 pub const HEALTH_PATH: &str = "/_dynastream/health";
+/// Requests answered, by operation.
+pub const REQUESTS_PATH: &str = "/_dynastream/requests";
 
 const AMZ_JSON_1_0: &str = "application/x-amz-json-1.0";
 
@@ -117,6 +120,8 @@ pub struct Services {
     pub lambda: crate::lambda::Lambda,
     /// Changes on every start, so clients (the operator) can tell a restart.
     pub boot_id: String,
+    /// Requests answered, by operation: what a client (such as the operator) asked, at `/_dynastream/requests`.
+    pub requests: parking_lot::Mutex<std::collections::HashMap<String, u64>>,
 }
 
 impl Services {
@@ -137,6 +142,7 @@ impl Services {
             dynamodb: DynamoDb::new(stream_settings),
             lambda: crate::lambda::Lambda::new(lambda),
             boot_id: uuid::Uuid::new_v4().to_string(),
+            requests: Default::default(),
         }
     }
 }
@@ -152,13 +158,43 @@ pub fn router(services: Arc<Services>) -> Router {
     Router::new()
         .route("/", get(root_health).post(aws_json).options(preflight))
         .route(HEALTH_PATH, get(health))
+        .route(REQUESTS_PATH, get(requests))
         .merge(crate::lambda::api::router())
         .merge(crate::lambda::invoke::router())
         .merge(crate::lambda::esm::api::router())
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(services.clone(), count_request))
         .with_state(services)
+}
+
+/// Counts a request under its operation: the `X-Amz-Target` of the JSON protocols, else the method and route
+/// pattern (Lambda's REST paths, such as `GET /2015-03-31/functions/{FunctionName}`).
+async fn count_request(State(services): State<Arc<Services>>, request: Request, next: Next) -> Response {
+    let target = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok());
+    let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+    let operation = match (target, route) {
+        (Some(target), _) => target.to_owned(),
+        (None, Some(route)) => format!("{} {route}", request.method()),
+        (None, None) => format!("{} (unrouted)", request.method()),
+    };
+    *services.requests.lock().entry(operation).or_insert(0) += 1;
+    next.run(request).await
+}
+
+/// `GET /_dynastream/requests`: requests answered since start, by operation.
+async fn requests(State(services): State<Arc<Services>>) -> Response {
+    let counts: std::collections::BTreeMap<String, u64> = services
+        .requests
+        .lock()
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    axum::Json(serde_json::json!({ "requests": counts })).into_response()
 }
 
 async fn aws_json(State(services): State<Arc<Services>>, headers: HeaderMap, body: Bytes) -> Response {

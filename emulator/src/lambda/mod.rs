@@ -31,6 +31,21 @@ pub struct LambdaSettings {
     pub environments: environments::EnvironmentSettings,
     /// The `dynastream` binary whose `agent` subcommand runs in each environment (default: this executable).
     pub agent_program: Option<std::path::PathBuf>,
+    /// Where environments run.
+    pub executor: ExecutorSettings,
+}
+
+/// Where execution environments run.
+#[derive(Clone, Debug, Default)]
+pub enum ExecutorSettings {
+    /// Local processes.
+    #[default]
+    Process,
+    /// Pods in the emulator's namespace, with these images per runtime.
+    Kubernetes {
+        /// Runtime to image.
+        runtime_images: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// All Lambda state of the emulator.
@@ -51,11 +66,16 @@ impl Default for Lambda {
 }
 
 impl Lambda {
-    /// No functions yet; environments run as local processes.
+    /// No functions yet; environments run where the settings say.
     pub fn new(settings: LambdaSettings) -> Self {
-        let executor = std::sync::Arc::new(environments::process::ProcessExecutor::new(
-            settings.agent_program,
-        ));
+        let executor: std::sync::Arc<dyn environments::Executor> = match settings.executor {
+            ExecutorSettings::Process => std::sync::Arc::new(environments::process::ProcessExecutor::new(
+                settings.agent_program,
+            )),
+            ExecutorSettings::Kubernetes { runtime_images } => {
+                std::sync::Arc::new(environments::kubernetes::KubernetesExecutor::new(runtime_images))
+            }
+        };
         Self {
             functions: FunctionStore::default(),
             environments: environments::Environments::new(settings.environments, executor),
@@ -71,6 +91,6 @@ impl Lambda {
 
     /// Why a function with this runtime cannot start here (e.g. its interpreter is missing), if it cannot.
     pub fn runtime_problem(&self, runtime: &str) -> Option<String> {
-        runtimes::interpreter_problem(runtime)
+        self.environments.executor().runtime_problem(runtime)
     }
 }

@@ -6,6 +6,7 @@
 //! The agent talks to the emulator over HTTP: it fetches its [`AgentConfig`], long-polls for the next
 //! invocation, and posts each [`AgentResult`] (see [`crate::lambda::agent`]).
 
+pub mod kubernetes;
 pub mod process;
 
 use std::{
@@ -129,6 +130,10 @@ pub trait Executor: Send + Sync + std::fmt::Debug {
         emulator_url: &str,
         on_exit: Box<dyn FnOnce(String) + Send>,
     ) -> Result<Box<dyn RunningEnvironment>, String>;
+
+    /// Why functions of this runtime cannot run here (e.g. the interpreter or the image is missing), if they
+    /// cannot: the function is then `Failed` with this reason, as AWS marks a function it cannot run.
+    fn runtime_problem(&self, runtime: &str) -> Option<String>;
 }
 
 /// What identifies interchangeable environments: the same function, version and revision.
@@ -262,6 +267,11 @@ impl std::fmt::Debug for Environments {
 }
 
 impl Environments {
+    /// The executor that starts environments.
+    pub fn executor(&self) -> &Arc<dyn Executor> {
+        &self.executor
+    }
+
     /// A pool that starts environments with `executor`.
     pub fn new(settings: EnvironmentSettings, executor: Arc<dyn Executor>) -> Arc<Self> {
         Arc::new_cyclic(|me| Self {

@@ -69,6 +69,10 @@ impl Executor for ProcessExecutor {
             kill: parking_lot::Mutex::new(Some(kill)),
         }))
     }
+
+    fn runtime_problem(&self, runtime: &str) -> Option<String> {
+        crate::lambda::runtimes::interpreter_problem(runtime)
+    }
 }
 
 /// Waits for the process to end, or kills it when asked, then removes its scratch directory (a killed agent

@@ -2,8 +2,8 @@
 # The DynamoDB Streams guide, step by step, against a running dynastream: a table with a stream, the
 # publishNewBark function, an event source mapping, and a put-item that triggers the function.
 #
-# Usage: examples/bark/guide.sh            (uses `awslocal`, which targets http://localhost:4566)
-#        AWSLOCAL="aws --endpoint-url http://localhost:4566" examples/bark/guide.sh
+# Usage: examples/bark/cli/guide.sh            (uses `awslocal`, which targets http://localhost:4566)
+#        AWSLOCAL="aws --endpoint-url http://localhost:4566" examples/bark/cli/guide.sh
 #
 # Each step prints the command's answer. The script stops at the first error.
 set -euo pipefail
