@@ -99,3 +99,16 @@ where
         },
     }
 }
+
+/// A deletion's answer: a resource that is already gone is fine.
+pub fn deleted<T, E, R>(answer: Result<T, SdkError<E, R>>) -> Result<(), AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match answer.map_err(error) {
+        Ok(_) => Ok(()),
+        Err(err) if err.is_not_found() => Ok(()),
+        Err(err) => Err(err),
+    }
+}

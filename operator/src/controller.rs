@@ -55,6 +55,9 @@ struct Applied {
     fingerprint: u64,
     boot_id: String,
     at: Instant,
+    /// The status that apply produced. An object handed to a later reconciliation may predate that status's
+    /// write, so its own status is not to be trusted.
+    status: serde_json::Value,
 }
 
 /// What the controllers share.
@@ -257,12 +260,16 @@ impl Context {
     }
 
     /// Whether the resource was applied to this emulator run and has not changed since.
-    fn is_current(&self, key: &Key, fingerprint: u64, boot_id: &str) -> bool {
+    /// The status last applied, when the resource was applied to this emulator run and has not changed since.
+    fn current_status<S: DeserializeOwned>(&self, key: &Key, fingerprint: u64, boot_id: &str) -> Option<S> {
         let resync = Duration::from_secs(self.config.resync_seconds);
-        self.applied
-            .lock()
-            .get(key)
-            .is_some_and(|a| a.fingerprint == fingerprint && a.boot_id == boot_id && a.at.elapsed() < resync)
+        let applied = self.applied.lock();
+        let applied = applied.get(key)?;
+        let current =
+            applied.fingerprint == fingerprint && applied.boot_id == boot_id && applied.at.elapsed() < resync;
+        current
+            .then(|| serde_json::from_value(applied.status.clone()).ok())
+            .flatten()
     }
 
     fn applied_to(&self, key: &Key, boot_id: &str) -> bool {
@@ -384,6 +391,7 @@ where
                         fingerprint,
                         boot_id,
                         at: Instant::now(),
+                        status: serde_json::to_value(&step.status).unwrap_or_default(),
                     };
                     context.applied.lock().insert(key.clone(), applied);
                 }
@@ -522,9 +530,9 @@ async fn reconcile_table(object: Arc<Table>, context: Arc<Context>) -> Result<Ac
                 return Ok(unsupported_step(current, &unsupported));
             }
             let print = fingerprint(&(&table.spec, &target));
-            if context.is_current(&key, print, &emulator.boot_id) {
+            if let Some(status) = context.current_status(&key, print, &emulator.boot_id) {
                 return Ok(Step {
-                    status: current.clone(),
+                    status,
                     outcome: Outcome::Synced,
                     fingerprint: Some(print),
                 });
@@ -593,9 +601,9 @@ async fn reconcile_function(object: Arc<Function>, context: Arc<Context>) -> Res
                 }
             };
             let print = fingerprint(&(&function.spec, &code.sha256, &target));
-            if context.is_current(&key, print, &emulator.boot_id) {
+            if let Some(status) = context.current_status(&key, print, &emulator.boot_id) {
                 return Ok(Step {
-                    status: current.clone(),
+                    status,
                     outcome: Outcome::Synced,
                     fingerprint: Some(print),
                 });
@@ -667,8 +675,9 @@ async fn reconcile_mapping(object: Arc<EventSourceMapping>, context: Arc<Context
                 &resolved.event_source_arn,
                 &target,
             ));
-            let (mut status, outcome) = if context.is_current(&key, print, &boot_id) {
-                (current.clone(), Outcome::Synced)
+            let known = context.current_status(&key, print, &boot_id);
+            let (mut status, outcome) = if let Some(status) = known {
+                (status, Outcome::Synced)
             } else {
                 esm::apply(&mapping.spec, &resolved, current.uuid.as_deref(), &target).await?
             };

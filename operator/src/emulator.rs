@@ -367,18 +367,26 @@ fn deployment_spec(config: &EmulatorConfig) -> DeploymentSpec {
             value: Some(config.image.clone()),
             ..Default::default()
         },
-        EnvVar {
-            name: "POD_NAMESPACE".into(),
+    ];
+    // Where the emulator runs, for the pods it starts: their namespace, their owner and the address agents dial.
+    for (name, field) in [
+        ("POD_NAMESPACE", "metadata.namespace"),
+        ("POD_NAME", "metadata.name"),
+        ("POD_UID", "metadata.uid"),
+        ("POD_IP", "status.podIP"),
+    ] {
+        env.push(EnvVar {
+            name: name.into(),
             value_from: Some(EnvVarSource {
                 field_ref: Some(ObjectFieldSelector {
-                    field_path: "metadata.namespace".into(),
+                    field_path: field.into(),
                     ..Default::default()
                 }),
                 ..Default::default()
             }),
             ..Default::default()
-        },
-    ];
+        });
+    }
     env.extend(config.env.iter().cloned());
     DeploymentSpec {
         replicas: Some(1),

@@ -6,7 +6,7 @@ use aws_sdk_lambda::Client;
 use aws_sdk_lambda::types as lambda;
 use serde::Deserialize;
 
-use crate::aws::{AwsError, Target, error};
+use crate::aws::{AwsError, Target, deleted, error};
 use crate::conditions::Outcome;
 use crate::crd::{
     AckResourceMetadata, Delivery, EventSourceMappingSpec, EventSourceMappingStatus, Reference,
@@ -231,13 +231,7 @@ pub async fn delete(uuid: &str, target: &Target) -> Result<(), AwsError> {
 }
 
 async fn delete_uuid(client: &Client, uuid: &str) -> Result<(), AwsError> {
-    match client.delete_event_source_mapping().uuid(uuid).send().await {
-        Ok(_) => Ok(()),
-        Err(err) => match error(err) {
-            err if err.is_not_found() => Ok(()),
-            err => Err(err),
-        },
-    }
+    deleted(client.delete_event_source_mapping().uuid(uuid).send().await)
 }
 
 /// The mapping as the emulator has it: by the UUID the status names, else the one connecting the same function

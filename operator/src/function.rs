@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sha2::{Digest, Sha256};
 
-use crate::aws::{AwsError, Target, error};
+use crate::aws::{AwsError, Target, deleted, error};
 use crate::conditions::Outcome;
 use crate::crd::{AckResourceMetadata, FunctionCode, FunctionSpec, FunctionStatus};
 
@@ -220,19 +220,14 @@ pub async fn apply(
 
 /// Deletes the function; a function that is already gone is fine.
 pub async fn delete(spec: &FunctionSpec, target: &Target) -> Result<(), AwsError> {
-    match target
-        .lambda()
-        .delete_function()
-        .function_name(&spec.name)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(err) => match error(err) {
-            err if err.is_not_found() => Ok(()),
-            err => Err(err),
-        },
-    }
+    deleted(
+        target
+            .lambda()
+            .delete_function()
+            .function_name(&spec.name)
+            .send()
+            .await,
+    )
 }
 
 async fn create(client: &Client, spec: &FunctionSpec, code: &Code) -> Result<Snapshot, AwsError> {

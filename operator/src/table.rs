@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types as ddb;
 
-use crate::aws::{AwsError, Target, error};
+use crate::aws::{AwsError, Target, deleted, error};
 use crate::conditions::Outcome;
 use crate::crd::{self, AckResourceMetadata, TableSpec, TableStatus};
 
@@ -56,19 +56,14 @@ pub async fn apply(spec: &TableSpec, target: &Target) -> Result<(TableStatus, Ou
 
 /// Deletes the table; a table that is already gone is fine.
 pub async fn delete(spec: &TableSpec, target: &Target) -> Result<(), AwsError> {
-    match target
-        .dynamodb()
-        .delete_table()
-        .table_name(&spec.table_name)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(err) => match error(err) {
-            err if err.is_not_found() => Ok(()),
-            err => Err(err),
-        },
-    }
+    deleted(
+        target
+            .dynamodb()
+            .delete_table()
+            .table_name(&spec.table_name)
+            .send()
+            .await,
+    )
 }
 
 async fn create(client: &Client, spec: &TableSpec) -> Result<ddb::TableDescription, AwsError> {
@@ -534,4 +529,189 @@ fn tag(t: &crd::Tag) -> ddb::Tag {
         .value(&t.value)
         .build()
         .expect("key and value are set")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::{KeySchemaElement as Key, LocalSecondaryIndex, StreamSpecification};
+
+    fn bark() -> TableSpec {
+        serde_json::from_value(serde_json::json!({
+            "tableName": "BarkTable",
+            "attributeDefinitions": [
+                { "attributeName": "Username", "attributeType": "S" },
+                { "attributeName": "Timestamp", "attributeType": "S" },
+            ],
+            "keySchema": [
+                { "attributeName": "Username", "keyType": "HASH" },
+                { "attributeName": "Timestamp", "keyType": "RANGE" },
+            ],
+            "provisionedThroughput": { "readCapacityUnits": 5, "writeCapacityUnits": 5 },
+            "streamSpecification": { "streamEnabled": true, "streamViewType": "NEW_IMAGE" },
+        }))
+        .unwrap()
+    }
+
+    /// What DescribeTable answers for a table created from `spec`.
+    fn described(spec: &TableSpec) -> ddb::TableDescription {
+        ddb::TableDescription::builder()
+            .table_name(&spec.table_name)
+            .table_arn("arn:aws:dynamodb:us-east-1:000000000000:table/BarkTable")
+            .table_status(ddb::TableStatus::Active)
+            .set_key_schema(Some(key_schema(&spec.key_schema)))
+            .set_attribute_definitions(Some(attribute_definitions(spec)))
+            .provisioned_throughput(
+                ddb::ProvisionedThroughputDescription::builder()
+                    .read_capacity_units(5)
+                    .write_capacity_units(5)
+                    .build(),
+            )
+            .stream_specification(stream(spec.stream_specification.as_ref().unwrap()))
+            .latest_stream_arn(
+                "arn:aws:dynamodb:us-east-1:000000000000:table/BarkTable/stream/2026-11-26T00:00:00.000",
+            )
+            .latest_stream_label("2026-11-26T00:00:00.000")
+            .build()
+    }
+
+    #[test]
+    fn a_table_as_specified_needs_no_update() {
+        let spec = bark();
+        assert_eq!(plan_updates(&spec, &described(&spec)), Vec::new());
+        assert_eq!(check_immutable(&spec, &described(&spec)), Ok(()));
+    }
+
+    #[test]
+    fn changed_throughput_and_a_disabled_stream_are_one_update() {
+        let spec = bark();
+        let mut changed = spec.clone();
+        changed
+            .provisioned_throughput
+            .as_mut()
+            .unwrap()
+            .read_capacity_units = 10;
+        changed.stream_specification = None;
+        let updates = plan_updates(&changed, &described(&spec));
+        assert_eq!(updates.len(), 1, "{updates:?}");
+        assert_eq!(
+            updates[0]
+                .provisioned_throughput
+                .as_ref()
+                .unwrap()
+                .read_capacity_units(),
+            10
+        );
+        assert!(!updates[0].stream.as_ref().unwrap().stream_enabled());
+    }
+
+    #[test]
+    fn a_new_stream_view_type_turns_the_stream_off_then_on() {
+        let spec = bark();
+        let mut changed = spec.clone();
+        changed.stream_specification = Some(StreamSpecification {
+            stream_enabled: true,
+            stream_view_type: Some("NEW_AND_OLD_IMAGES".into()),
+        });
+        let updates = plan_updates(&changed, &described(&spec));
+        let streams: Vec<_> = updates
+            .iter()
+            .map(|u| u.stream.as_ref().map(|s| s.stream_enabled()))
+            .collect();
+        assert_eq!(streams, [Some(false), Some(true)]);
+        assert_eq!(
+            updates[1]
+                .stream
+                .as_ref()
+                .unwrap()
+                .stream_view_type()
+                .unwrap()
+                .as_str(),
+            "NEW_AND_OLD_IMAGES"
+        );
+    }
+
+    #[test]
+    fn each_new_global_index_is_its_own_update_with_the_attribute_definitions() {
+        let spec = bark();
+        let mut changed = spec.clone();
+        changed.attribute_definitions.push(crd::AttributeDefinition {
+            attribute_name: "Message".into(),
+            attribute_type: "S".into(),
+        });
+        changed.global_secondary_indexes = Some(
+            ["ByMessage", "ByTime"]
+                .iter()
+                .map(|name| crd::GlobalSecondaryIndex {
+                    index_name: (*name).into(),
+                    key_schema: vec![Key {
+                        attribute_name: "Message".into(),
+                        key_type: "HASH".into(),
+                    }],
+                    projection: crd::Projection {
+                        projection_type: Some("ALL".into()),
+                        non_key_attributes: None,
+                    },
+                    provisioned_throughput: spec.provisioned_throughput.clone(),
+                    on_demand_throughput: None,
+                })
+                .collect(),
+        );
+        let updates = plan_updates(&changed, &described(&spec));
+        assert_eq!(updates.len(), 2);
+        for update in &updates {
+            assert!(update.gsi.as_ref().unwrap().create().is_some());
+            assert_eq!(update.attribute_definitions.as_ref().unwrap().len(), 3);
+        }
+    }
+
+    #[test]
+    fn a_new_key_schema_or_local_index_is_refused() {
+        let spec = bark();
+        let mut changed = spec.clone();
+        changed.key_schema.pop();
+        let message = check_immutable(&changed, &described(&spec)).unwrap_err();
+        assert!(
+            message.starts_with(
+                "spec.keySchema cannot change once the table exists (it is Username HASH, Timestamp RANGE)"
+            ),
+            "{message}"
+        );
+        let mut changed = spec.clone();
+        changed.local_secondary_indexes = Some(vec![LocalSecondaryIndex {
+            index_name: "ByMessage".into(),
+            key_schema: spec.key_schema.clone(),
+            projection: crd::Projection::default(),
+        }]);
+        assert!(
+            check_immutable(&changed, &described(&spec))
+                .unwrap_err()
+                .starts_with("spec.localSecondaryIndexes")
+        );
+    }
+
+    #[test]
+    fn status_carries_the_arn_stream_and_state_in_acks_names() {
+        let spec = bark();
+        let target = Target {
+            endpoint: String::new(),
+            region: "us-east-1".into(),
+            account: "000000000000".into(),
+        };
+        let status = status_from(&described(&spec), &target);
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(
+            json["ackResourceMetadata"]["arn"],
+            "arn:aws:dynamodb:us-east-1:000000000000:table/BarkTable"
+        );
+        assert_eq!(json["ackResourceMetadata"]["ownerAccountID"], "000000000000");
+        assert_eq!(json["tableStatus"], "ACTIVE");
+        assert_eq!(json["latestStreamLabel"], "2026-11-26T00:00:00.000");
+        assert!(
+            json["latestStreamARN"]
+                .as_str()
+                .unwrap()
+                .ends_with("/stream/2026-11-26T00:00:00.000")
+        );
+    }
 }

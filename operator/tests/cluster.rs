@@ -177,40 +177,31 @@ async fn get_json(url: &str) -> anyhow::Result<Value> {
     Ok(serde_json::from_slice(&output.stdout)?)
 }
 
+/// An SDK client of `$sdk` for the emulator at `$endpoint`, with test credentials in us-east-1.
+macro_rules! client {
+    ($sdk:ident, $endpoint:expr) => {{
+        let config = $sdk::Config::builder()
+            .endpoint_url($endpoint)
+            .region($sdk::config::Region::new("us-east-1"))
+            .credentials_provider($sdk::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        $sdk::Client::from_conf(config)
+    }};
+}
+
 fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .endpoint_url(endpoint)
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+    client!(aws_sdk_dynamodb, endpoint)
 }
 
 fn lambda(endpoint: &str) -> aws_sdk_lambda::Client {
-    let config = aws_sdk_lambda::Config::builder()
-        .endpoint_url(endpoint)
-        .region(aws_sdk_lambda::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_lambda::Client::from_conf(config)
+    client!(aws_sdk_lambda, endpoint)
 }
 
 fn streams(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
-    let config = aws_sdk_dynamodbstreams::Config::builder()
-        .endpoint_url(endpoint)
-        .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_dynamodbstreams::Client::from_conf(config)
+    client!(aws_sdk_dynamodbstreams, endpoint)
 }
 
 /// The emulator's AWS API requests by operation (its own `/_dynastream/...` endpoints left out).
