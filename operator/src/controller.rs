@@ -285,27 +285,13 @@ impl Context {
 }
 
 /// The generic part of every reconciliation: finalizer, emulator, status, requeue.
-async fn reconcile<K, S, F, Fut>(
-    object: Arc<K>,
-    context: Arc<Context>,
-    kind: &'static str,
-    uses_references: bool,
-    status_of: fn(&K) -> Option<&S>,
-    step: F,
-) -> Result<Action, Error>
+async fn reconcile<K, F, Fut>(object: Arc<K>, context: Arc<Context>, step: F) -> Result<Action, Error>
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + Serialize
-        + Debug
-        + Send
-        + Sync
-        + 'static,
-    S: CommonStatus + Clone + Default + PartialEq + Serialize + Send,
+    K: Managed,
     F: FnOnce(Arc<K>, Arc<Context>, Emulator, Target) -> Fut,
-    Fut: Future<Output = Result<Step<S>, Error>>,
+    Fut: Future<Output = Result<Step<K::Status>, Error>>,
 {
+    let (kind, uses_references) = (K::KIND, K::USES_REFERENCES);
     let namespace = object.namespace().unwrap_or_default();
     let name = object.name_any();
     let key: Key = (kind, namespace.clone(), name.clone());
@@ -316,7 +302,7 @@ where
         match event {
             Event::Apply(object) => {
                 let generation = object.meta().generation;
-                let current = status_of(&object).cloned().unwrap_or_default();
+                let current = object.status().cloned().unwrap_or_default();
                 let emulator = match context
                     .emulators
                     .ensure(&namespace, context.owners(&namespace))
@@ -433,7 +419,7 @@ where
                     return Ok(Action::await_change());
                 };
                 let target = context.target(object.meta(), &emulator);
-                delete(kind, &object, status_of(&object), target).await?;
+                object.delete_in(&target).await?;
                 Ok(Action::await_change())
             }
         }
@@ -446,32 +432,66 @@ where
     })
 }
 
-async fn delete<K: Serialize, S: Serialize>(
-    kind: &str,
-    object: &K,
-    status: Option<&S>,
-    target: Target,
-) -> Result<(), Error> {
-    let value = serde_json::to_value(object).unwrap_or_default();
-    match kind {
-        "Table" => {
-            let spec =
-                serde_json::from_value(value["spec"].clone()).map_err(|e| Error::Finalizer(e.to_string()))?;
-            table::delete(&spec, &target).await?;
-        }
-        "Function" => {
-            let spec =
-                serde_json::from_value(value["spec"].clone()).map_err(|e| Error::Finalizer(e.to_string()))?;
-            function::delete(&spec, &target).await?;
-        }
-        _ => {
-            let status = serde_json::to_value(status).unwrap_or_default();
-            if let Some(uuid) = status["uuid"].as_str() {
-                esm::delete(uuid, &target).await?;
-            }
+/// What the generic reconciliation needs of each kind.
+trait Managed:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + Clone
+    + DeserializeOwned
+    + Serialize
+    + Debug
+    + Send
+    + Sync
+    + 'static
+{
+    /// The kind, in keys and finalizer names.
+    const KIND: &'static str;
+    /// Whether the spec may hold references (then `ACK.ReferencesResolved` is kept).
+    const USES_REFERENCES: bool;
+    /// The status type.
+    type Status: CommonStatus + Clone + Default + PartialEq + Serialize + DeserializeOwned + Send;
+    /// The status, if any.
+    fn status(&self) -> Option<&Self::Status>;
+    /// Deletes the resource in the emulator.
+    fn delete_in(&self, target: &Target) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+impl Managed for Table {
+    const KIND: &'static str = "Table";
+    const USES_REFERENCES: bool = false;
+    type Status = TableStatus;
+    fn status(&self) -> Option<&TableStatus> {
+        self.status.as_ref()
+    }
+    fn delete_in(&self, target: &Target) -> impl Future<Output = Result<(), AwsError>> + Send {
+        table::delete(&self.spec, target)
+    }
+}
+
+impl Managed for Function {
+    const KIND: &'static str = "Function";
+    const USES_REFERENCES: bool = false;
+    type Status = FunctionStatus;
+    fn status(&self) -> Option<&FunctionStatus> {
+        self.status.as_ref()
+    }
+    fn delete_in(&self, target: &Target) -> impl Future<Output = Result<(), AwsError>> + Send {
+        function::delete(&self.spec, target)
+    }
+}
+
+impl Managed for EventSourceMapping {
+    const KIND: &'static str = "EventSourceMapping";
+    const USES_REFERENCES: bool = true;
+    type Status = EventSourceMappingStatus;
+    fn status(&self) -> Option<&EventSourceMappingStatus> {
+        self.status.as_ref()
+    }
+    async fn delete_in(&self, target: &Target) -> Result<(), AwsError> {
+        match self.status.as_ref().and_then(|s| s.uuid.as_deref()) {
+            Some(uuid) => esm::delete(uuid, target).await,
+            None => Ok(()),
         }
     }
-    Ok(())
 }
 
 /// Writes the status when it changed (a write that changes nothing would wake the controller for nothing).
@@ -516,35 +536,28 @@ fn fingerprint(parts: &impl Serialize) -> u64 {
 }
 
 async fn reconcile_table(object: Arc<Table>, context: Arc<Context>) -> Result<Action, Error> {
-    reconcile(
-        object,
-        context,
-        "Table",
-        false,
-        |t| t.status.as_ref(),
-        |table, context, emulator, target| async move {
-            let key: Key = ("Table", table.namespace().unwrap_or_default(), table.name_any());
-            let current = table.status.clone().unwrap_or_default();
-            let unsupported = table.spec.unsupported_fields();
-            if !unsupported.is_empty() {
-                return Ok(unsupported_step(current, &unsupported));
-            }
-            let print = fingerprint(&(&table.spec, &target));
-            if let Some(status) = context.current_status(&key, print, &emulator.boot_id) {
-                return Ok(Step {
-                    status,
-                    outcome: Outcome::Synced,
-                    fingerprint: Some(print),
-                });
-            }
-            let (status, outcome): (TableStatus, Outcome) = table::apply(&table.spec, &target).await?;
-            Ok(Step {
+    reconcile(object, context, |table, context, emulator, target| async move {
+        let key: Key = ("Table", table.namespace().unwrap_or_default(), table.name_any());
+        let current = table.status.clone().unwrap_or_default();
+        let unsupported = table.spec.unsupported_fields();
+        if !unsupported.is_empty() {
+            return Ok(unsupported_step(current, &unsupported));
+        }
+        let print = fingerprint(&(&table.spec, &target));
+        if let Some(status) = context.current_status(&key, print, &emulator.boot_id) {
+            return Ok(Step {
                 status,
-                outcome,
+                outcome: Outcome::Synced,
                 fingerprint: Some(print),
-            })
-        },
-    )
+            });
+        }
+        let (status, outcome): (TableStatus, Outcome) = table::apply(&table.spec, &target).await?;
+        Ok(Step {
+            status,
+            outcome,
+            fingerprint: Some(print),
+        })
+    })
     .await
 }
 
@@ -552,9 +565,6 @@ async fn reconcile_function(object: Arc<Function>, context: Arc<Context>) -> Res
     reconcile(
         object,
         context,
-        "Function",
-        false,
-        |f| f.status.as_ref(),
         |function, context, emulator, target| async move {
             let namespace = function.namespace().unwrap_or_default();
             let key: Key = ("Function", namespace.clone(), function.name_any());
@@ -621,87 +631,80 @@ async fn reconcile_function(object: Arc<Function>, context: Arc<Context>) -> Res
 }
 
 async fn reconcile_mapping(object: Arc<EventSourceMapping>, context: Arc<Context>) -> Result<Action, Error> {
-    reconcile(
-        object,
-        context,
-        "EventSourceMapping",
-        true,
-        |m| m.status.as_ref(),
-        |mapping, context, emulator, target| async move {
-            let namespace = mapping.namespace().unwrap_or_default();
-            let key: Key = ("EventSourceMapping", namespace.clone(), mapping.name_any());
-            let current = mapping.status.clone().unwrap_or_default();
-            let unsupported = mapping.spec.unsupported_fields();
-            if !unsupported.is_empty() {
-                return Ok(unsupported_step(current, &unsupported));
-            }
-            let boot_id = emulator.boot_id.clone();
-            let table = |ns: &str, name: &str| {
-                let table = context.tables.get(&ObjectRef::new(name).within(ns))?;
-                let stream_enabled = table
-                    .spec
-                    .stream_specification
+    reconcile(object, context, |mapping, context, emulator, target| async move {
+        let namespace = mapping.namespace().unwrap_or_default();
+        let key: Key = ("EventSourceMapping", namespace.clone(), mapping.name_any());
+        let current = mapping.status.clone().unwrap_or_default();
+        let unsupported = mapping.spec.unsupported_fields();
+        if !unsupported.is_empty() {
+            return Ok(unsupported_step(current, &unsupported));
+        }
+        let boot_id = emulator.boot_id.clone();
+        let table = |ns: &str, name: &str| {
+            let table = context.tables.get(&ObjectRef::new(name).within(ns))?;
+            let stream_enabled = table
+                .spec
+                .stream_specification
+                .as_ref()
+                .is_some_and(|s| s.stream_enabled);
+            Some(esm::TableInfo {
+                stream_arn: table
+                    .status
                     .as_ref()
-                    .is_some_and(|s| s.stream_enabled);
-                Some(esm::TableInfo {
-                    stream_arn: table
-                        .status
-                        .as_ref()
-                        .and_then(|s| s.latest_stream_arn.clone())
-                        .filter(|_| stream_enabled),
-                    applied: context.applied_to(&("Table", ns.to_owned(), name.to_owned()), &boot_id),
-                })
-            };
-            let function = |ns: &str, name: &str| {
-                let function = context.functions.get(&ObjectRef::new(name).within(ns))?;
-                Some(esm::FunctionInfo {
-                    name: function.spec.name.clone(),
-                    applied: context.applied_to(&("Function", ns.to_owned(), name.to_owned()), &boot_id),
-                })
-            };
-            let resolved = match esm::resolve(&mapping.spec, &namespace, table, function) {
-                Ok(resolved) => resolved,
-                Err(message) => {
-                    return Ok(Step {
-                        status: current,
-                        outcome: Outcome::Unresolved { message },
-                        fingerprint: None,
-                    });
-                }
-            };
-            let print = fingerprint(&(
-                &mapping.spec,
-                &resolved.function_name,
-                &resolved.event_source_arn,
-                &target,
-            ));
-            let known = context.current_status(&key, print, &boot_id);
-            let (mut status, outcome) = if let Some(status) = known {
-                (status, Outcome::Synced)
-            } else {
-                esm::apply(&mapping.spec, &resolved, current.uuid.as_deref(), &target).await?
-            };
-            // Delivery health comes from the emulator's own endpoint, not from the AWS API.
-            if let Some(uuid) = status.uuid.clone() {
-                let path = format!("/_dynastream/event-source-mappings/{uuid}");
-                if let Ok(inspection) = context
-                    .emulators
-                    .get_json::<esm::Inspection>(&emulator.endpoint, &path)
-                    .await
-                {
-                    status.state = Some(inspection.state.clone());
-                    status.last_processing_result = Some(inspection.last_processing_result.clone());
-                    status.delivery = Some(inspection.delivery());
-                }
-            }
-            let status: EventSourceMappingStatus = status;
-            Ok(Step {
-                status,
-                outcome,
-                fingerprint: Some(print),
+                    .and_then(|s| s.latest_stream_arn.clone())
+                    .filter(|_| stream_enabled),
+                applied: context.applied_to(&("Table", ns.to_owned(), name.to_owned()), &boot_id),
             })
-        },
-    )
+        };
+        let function = |ns: &str, name: &str| {
+            let function = context.functions.get(&ObjectRef::new(name).within(ns))?;
+            Some(esm::FunctionInfo {
+                name: function.spec.name.clone(),
+                applied: context.applied_to(&("Function", ns.to_owned(), name.to_owned()), &boot_id),
+            })
+        };
+        let resolved = match esm::resolve(&mapping.spec, &namespace, table, function) {
+            Ok(resolved) => resolved,
+            Err(message) => {
+                return Ok(Step {
+                    status: current,
+                    outcome: Outcome::Unresolved { message },
+                    fingerprint: None,
+                });
+            }
+        };
+        let print = fingerprint(&(
+            &mapping.spec,
+            &resolved.function_name,
+            &resolved.event_source_arn,
+            &target,
+        ));
+        let known = context.current_status(&key, print, &boot_id);
+        let (mut status, outcome) = if let Some(status) = known {
+            (status, Outcome::Synced)
+        } else {
+            esm::apply(&mapping.spec, &resolved, current.uuid.as_deref(), &target).await?
+        };
+        // Delivery health comes from the emulator's own endpoint, not from the AWS API.
+        if let Some(uuid) = status.uuid.clone() {
+            let path = format!("/_dynastream/event-source-mappings/{uuid}");
+            if let Ok(inspection) = context
+                .emulators
+                .get_json::<esm::Inspection>(&emulator.endpoint, &path)
+                .await
+            {
+                status.state = Some(inspection.state.clone());
+                status.last_processing_result = Some(inspection.last_processing_result.clone());
+                status.delivery = Some(inspection.delivery());
+            }
+        }
+        let status: EventSourceMappingStatus = status;
+        Ok(Step {
+            status,
+            outcome,
+            fingerprint: Some(print),
+        })
+    })
     .await
 }
 
