@@ -32,6 +32,13 @@ enum Command {
     /// the emulator, not by hand).
     #[command(hide = true)]
     Agent(dynastream::lambda::agent::AgentArgs),
+    /// Copy this binary into a directory, as `DIR/dynastream` (the init container of a Lambda execution
+    /// environment's pod runs it to hand the agent to the runtime's image).
+    #[command(hide = true)]
+    InstallAgent {
+        /// Where to put the copy.
+        dir: std::path::PathBuf,
+    },
 }
 
 fn init_logging(args: &LogArgs) -> anyhow::Result<()> {
@@ -59,6 +66,11 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()?;
             return Ok(runtime.block_on(dynastream::lambda::agent::run(args))?);
+        }
+        Some(Command::InstallAgent { dir }) => {
+            let copy = dynastream::lambda::agent::install(&dir)?;
+            println!("installed {}", copy.display());
+            return Ok(());
         }
         None => cli.serve,
     };

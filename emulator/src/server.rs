@@ -140,6 +140,8 @@ impl Server {
             .await;
         reaper.abort();
         environments.shutdown();
+        // Pods are deleted through the API: wait (briefly) for that before the process ends.
+        environments.executor().shutdown().await;
         sweeper.stop().await;
         served
     }

@@ -22,6 +22,9 @@ pub struct Config {
     /// How often an event source mapping's delivery health is copied into its status.
     #[serde(default = "default_esm_status_seconds")]
     pub esm_status_seconds: u64,
+    /// The one namespace whose resources are managed; empty for every namespace.
+    #[serde(default)]
+    pub watch_namespace: String,
 }
 
 /// How the emulator of each namespace runs.

@@ -93,10 +93,11 @@ pub enum Error {
 pub async fn run(client: Client, config: Config) -> anyhow::Result<()> {
     let managed =
         watcher::Config::default().labels(&format!("{}={}", emulator::MANAGED_BY.0, emulator::MANAGED_BY.1));
-    let tables = Controller::new(Api::<Table>::all(client.clone()), watcher::Config::default());
-    let functions = Controller::new(Api::<Function>::all(client.clone()), watcher::Config::default());
+    let watched = config.watch_namespace.clone();
+    let tables = Controller::new(api::<Table>(&client, &watched), watcher::Config::default());
+    let functions = Controller::new(api::<Function>(&client, &watched), watcher::Config::default());
     let mappings = Controller::new(
-        Api::<EventSourceMapping>::all(client.clone()),
+        api::<EventSourceMapping>(&client, &watched),
         watcher::Config::default(),
     );
     let context = Arc::new(Context {
@@ -110,7 +111,7 @@ pub async fn run(client: Client, config: Config) -> anyhow::Result<()> {
         mappings: mappings.store(),
     });
     // A change to an emulator's Deployment (a restart, a deletion) wakes every resource of its namespace.
-    let deployments = Api::<Deployment>::all(client.clone());
+    let deployments = api::<Deployment>(&client, &watched);
     let (t, f, m) = (
         context.tables.clone(),
         context.functions.clone(),
@@ -127,12 +128,12 @@ pub async fn run(client: Client, config: Config) -> anyhow::Result<()> {
     let (m1, m2) = (context.mappings.clone(), context.mappings.clone());
     let mappings = mappings
         .watches(
-            Api::<Table>::all(client.clone()),
+            api::<Table>(&client, &watched),
             watcher::Config::default(),
             move |t| referencing(&m1, &t, true),
         )
         .watches(
-            Api::<Function>::all(client.clone()),
+            api::<Function>(&client, &watched),
             watcher::Config::default(),
             move |f| referencing(&m2, &f, false),
         );
@@ -151,6 +152,17 @@ pub async fn run(client: Client, config: Config) -> anyhow::Result<()> {
             .for_each(log),
     );
     Ok(())
+}
+
+/// Every namespace's objects, or one namespace's.
+fn api<K>(client: &Client, namespace: &str) -> Api<K>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+{
+    match namespace {
+        "" => Api::all(client.clone()),
+        namespace => Api::namespaced(client.clone(), namespace),
+    }
 }
 
 async fn log<K: Resource>(

@@ -367,7 +367,13 @@ fn operator_config_carries_the_operator_settings_and_emulator_values() {
     let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(
         keys(&config),
-        names(&["deletionPolicy", "emulator", "esmStatusSeconds", "resyncSeconds"])
+        names(&[
+            "deletionPolicy",
+            "emulator",
+            "esmStatusSeconds",
+            "resyncSeconds",
+            "watchNamespace"
+        ])
     );
     let emulator_keys = [
         "args",
@@ -383,6 +389,7 @@ fn operator_config_carries_the_operator_settings_and_emulator_values() {
     assert_eq!(config["deletionPolicy"], "delete");
     assert_eq!(config["resyncSeconds"], 36000);
     assert_eq!(config["esmStatusSeconds"], 15);
+    assert_eq!(config["watchNamespace"], "");
     assert_eq!(config["emulator"]["logLevel"], "info");
     assert_eq!(config["emulator"]["env"], json!([]));
     assert_eq!(config["emulator"]["args"], json!([]));
@@ -390,7 +397,8 @@ fn operator_config_carries_the_operator_settings_and_emulator_values() {
     let env = json!([{"name": "DYNASTREAM_STREAM_RETENTION", "value": "3600"}]);
     let resources = json!({"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "2Gi"}});
     let Some(objects) = render(json!({
-        "operator": {"deletionPolicy": "retain", "resyncSeconds": 600, "esmStatusSeconds": 5},
+        "operator": {"deletionPolicy": "retain", "resyncSeconds": 600, "esmStatusSeconds": 5,
+                     "watchNamespace": "apps"},
         "emulator": {"logLevel": "debug", "env": env, "args": ["--lambda-idle-timeout", "60"],
                      "resources": resources},
     })) else {
@@ -400,6 +408,7 @@ fn operator_config_carries_the_operator_settings_and_emulator_values() {
     assert_eq!(config["deletionPolicy"], "retain");
     assert_eq!(config["resyncSeconds"], 600);
     assert_eq!(config["esmStatusSeconds"], 5);
+    assert_eq!(config["watchNamespace"], "apps");
     assert_eq!(config["emulator"]["logLevel"], "debug");
     assert_eq!(config["emulator"]["env"], env);
     assert_eq!(config["emulator"]["args"], json!(["--lambda-idle-timeout", "60"]));

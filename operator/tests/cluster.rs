@@ -6,167 +6,21 @@
 //! AWS calls for unchanged resources, an invalid spec, an emulator restart, deletions. A second test applies ACK
 //! manifests with only their apiVersion changed. Without a cluster (not root, not Linux) they print `skipped`.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use common::{
+    READY_TIMEOUT, condition, dynamodb, emulator_endpoint, install, lambda, ready, repo, streams, workload,
+};
 use dynastream_operator::crd::{EventSourceMapping, Function, Table};
-use dynastream_testenv::{Cluster, TestNamespace, cluster, wait_for};
+use dynastream_testenv::{cluster, wait_for};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
 use kube::api::{DeleteParams, ListParams};
-use kube::{Api, Client};
 use serde_json::{Value, json};
-
-const READY_TIMEOUT: Duration = Duration::from_secs(120);
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("operator/ is in the repository")
-        .to_owned()
-}
-
-/// The chart installed in its own namespace, uninstalled (with its cluster-scoped objects) on drop.
-struct Release<'a> {
-    cluster: &'a Cluster,
-    namespace: TestNamespace,
-    name: String,
-}
-
-impl Drop for Release<'_> {
-    fn drop(&mut self) {
-        self.cluster.helm(&[
-            "uninstall",
-            "--namespace",
-            &self.namespace,
-            "--name",
-            &self.name,
-            "--ignore-not-found",
-        ]);
-    }
-}
-
-/// A namespace for resources, whose resources are deleted while the operator still runs (declare it after the
-/// [`Release`], so that it drops first): a namespace deleted after the operator would wait for finalizers forever.
-struct Workload<'a> {
-    cluster: &'a Cluster,
-    namespace: TestNamespace,
-}
-
-impl std::ops::Deref for Workload<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.namespace
-    }
-}
-
-impl Drop for Workload<'_> {
-    fn drop(&mut self) {
-        let kinds = "tables,functions,eventsourcemappings";
-        self.cluster
-            .kubectl_output(&["delete", kinds, "--all", "-n", &self.namespace, "--timeout=60s"]);
-        // What the operator could not finish (say, after a failed test) must not keep the namespace forever.
-        let left = self
-            .cluster
-            .kubectl_output(&["get", kinds, "-n", &self.namespace, "-o", "name"]);
-        for object in String::from_utf8_lossy(&left.stdout).lines() {
-            let clear = r#"{"metadata":{"finalizers":null}}"#;
-            self.cluster.kubectl_output(&[
-                "patch",
-                "-n",
-                &self.namespace,
-                object,
-                "--type=merge",
-                "-p",
-                clear,
-            ]);
-        }
-    }
-}
-
-async fn workload<'a>(cluster: &'a Cluster, prefix: &str) -> Workload<'a> {
-    Workload {
-        cluster,
-        namespace: cluster.namespace(prefix).await,
-    }
-}
-
-/// Installs the chart with the project's image; the release's objects are named after its namespace, so that
-/// its ClusterRoles do not collide with another test's.
-async fn install(cluster: &Cluster) -> Release<'_> {
-    let image = cluster.project_image();
-    let (repository, tag) = image.rsplit_once(':').expect("the image has a tag");
-    let namespace = cluster.namespace("dynastream-system").await;
-    // Helm installs the chart's CRDs only when they are missing and never upgrades them: bring the cluster's
-    // up to date first, as the chart's README tells users to.
-    cluster.kubectl(&["apply", "-f", &repo().join("crds").to_string_lossy()]);
-    let values = json!({
-        "fullnameOverride": format!("op-{}", &namespace[namespace.len() - 8..]),
-        "image": { "repository": repository, "tag": tag, "pullPolicy": "Never" },
-        "operator": { "logLevel": "info,dynastream_operator=debug", "esmStatusSeconds": 2 },
-    });
-    let file = std::env::temp_dir().join(format!("{namespace}-values.json"));
-    std::fs::write(&file, values.to_string()).unwrap();
-    let name = "dynastream".to_owned();
-    cluster.helm(&[
-        "install",
-        &repo().join("charts/dynastream").to_string_lossy(),
-        "-f",
-        &file.to_string_lossy(),
-        "--namespace",
-        &namespace,
-        "--name",
-        &name,
-        "--wait",
-        "--timeout",
-        "120",
-    ]);
-    let _ = std::fs::remove_file(&file);
-    Release {
-        cluster,
-        namespace,
-        name,
-    }
-}
-
-fn condition<'a>(status: &'a Value, type_: &str) -> Option<&'a Value> {
-    status["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == type_)
-}
-
-/// Waits until the resource's `Ready` condition is True and returns its status.
-async fn ready<K>(api: &Api<K>, name: &str) -> Value
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
-{
-    wait_for(&format!("{name} Ready"), READY_TIMEOUT, || async {
-        let object = serde_json::to_value(api.get(name).await?)?;
-        let status = object["status"].clone();
-        match condition(&status, "Ready") {
-            Some(c) if c["status"] == "True" => Ok(Some(status)),
-            Some(c) => anyhow::bail!("Ready={}: {} {}", c["status"], c["reason"], c["message"]),
-            None => Ok(None),
-        }
-    })
-    .await
-}
-
-/// The emulator of a namespace, through its Service's cluster IP (the host reaches it through kube-proxy).
-async fn emulator_endpoint(client: &Client, namespace: &str) -> String {
-    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
-    let ip = services
-        .get("dynastream")
-        .await
-        .unwrap()
-        .spec
-        .unwrap()
-        .cluster_ip
-        .unwrap();
-    format!("http://{ip}:4566")
-}
 
 async fn get_json(url: &str) -> anyhow::Result<Value> {
     let output = tokio::process::Command::new("curl")
@@ -175,33 +29,6 @@ async fn get_json(url: &str) -> anyhow::Result<Value> {
         .await?;
     anyhow::ensure!(output.status.success(), "GET {url} failed");
     Ok(serde_json::from_slice(&output.stdout)?)
-}
-
-/// An SDK client of `$sdk` for the emulator at `$endpoint`, with test credentials in us-east-1.
-macro_rules! client {
-    ($sdk:ident, $endpoint:expr) => {{
-        let config = $sdk::Config::builder()
-            .endpoint_url($endpoint)
-            .region($sdk::config::Region::new("us-east-1"))
-            .credentials_provider($sdk::config::Credentials::new(
-                "test", "test", None, None, "tests",
-            ))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build();
-        $sdk::Client::from_conf(config)
-    }};
-}
-
-fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    client!(aws_sdk_dynamodb, endpoint)
-}
-
-fn lambda(endpoint: &str) -> aws_sdk_lambda::Client {
-    client!(aws_sdk_lambda, endpoint)
-}
-
-fn streams(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
-    client!(aws_sdk_dynamodbstreams, endpoint)
 }
 
 /// The emulator's AWS API requests by operation (its own `/_dynastream/...` endpoints left out).
@@ -221,8 +48,8 @@ async fn aws_requests(endpoint: &str) -> Value {
 async fn the_bark_example_runs_through_the_operator_and_survives_an_emulator_restart() {
     let Some(cluster) = cluster() else { return };
     let client = cluster.client().await;
-    let release = install(cluster).await;
-    let ns = workload(cluster, "bark").await;
+    let release = install(cluster, workload(cluster, "bark").await, json!({})).await;
+    let ns = release.workload();
 
     // kubectl apply -f examples/bark/: the three become Ready with their ARNs.
     let applied = Instant::now();
@@ -590,8 +417,8 @@ async fn ack_manifests_work_after_changing_only_their_api_version() {
     use base64::Engine;
     let Some(cluster) = cluster() else { return };
     let client = cluster.client().await;
-    let _release = install(cluster).await;
-    let ns = workload(cluster, "ack").await;
+    let release = install(cluster, workload(cluster, "ack").await, json!({})).await;
+    let ns = release.workload();
     let zip = dynastream_operator::function::zip_files(
         &[(
             "index.js".to_owned(),

@@ -334,6 +334,33 @@ impl Cluster {
         import_image(tag);
         tag.to_owned()
     }
+
+    /// [`Self::build_image`], skipped when Docker and the cluster already have `tag` (imported only when the
+    /// cluster lacks it): make the tag a hash of what the image is built from ([`content_hash`]), so that reruns
+    /// cost nothing.
+    pub fn cached_image(
+        &self,
+        context: &Path,
+        dockerfile: Option<&Path>,
+        tag: &str,
+        build_args: &[(&str, &str)],
+    ) -> String {
+        docker_up();
+        let in_docker = Command::new(DOCKER)
+            .args(["image", "inspect", tag])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if in_docker && self.has_image(tag) {
+            return tag.to_owned();
+        }
+        if !in_docker {
+            docker_build(context, dockerfile, tag, None, build_args);
+        }
+        import_image(tag);
+        tag.to_owned()
+    }
 }
 
 /// A namespace of the test cluster that is deleted when this guard drops (see [`Cluster::namespace`]); it
@@ -615,6 +642,11 @@ fn checked(what: &str, output: Output) -> String {
 
 /// The sha256 of the files' contents, in order, and then `extra`, in hex (coreutils' `sha256sum`: hashing
 /// tens of megabytes in an unoptimised test build would take seconds).
+/// The sha256 (hex) of the files' contents and `extra`, e.g. for an image tag that changes with its inputs.
+pub fn content_hash(files: &[PathBuf], extra: &str) -> String {
+    sha256_hex(files, extra)
+}
+
 fn sha256_hex(files: &[PathBuf], extra: &str) -> String {
     let mut child = Command::new("sha256sum")
         .stdin(Stdio::piped())

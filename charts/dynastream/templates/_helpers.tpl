@@ -68,5 +68,6 @@ app.kubernetes.io/component: operator
   "deletionPolicy" $deletionPolicy
   "resyncSeconds" (int .Values.operator.resyncSeconds)
   "esmStatusSeconds" (int .Values.operator.esmStatusSeconds)
+  "watchNamespace" .Values.operator.watchNamespace
   | toPrettyJson }}
 {{- end }}

@@ -68,6 +68,23 @@ pub fn scratch_dir(environment: &str) -> PathBuf {
     std::env::temp_dir().join(format!("dynastream-{environment}"))
 }
 
+/// Copies the running `dynastream` binary to `dir/dynastream`, executable by everyone (`dynastream
+/// install-agent`: the init container of a pod, so the runtime's image can run the agent).
+pub fn install(dir: &Path) -> std::io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let copy = dir.join("dynastream");
+    let partial = dir.join(".dynastream.partial");
+    std::fs::create_dir_all(dir)?;
+    std::fs::copy(&exe, &partial)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o755))?;
+    }
+    std::fs::rename(&partial, &copy)?;
+    Ok(copy)
+}
+
 struct Emulator {
     client: Client<HttpConnector, Full<Bytes>>,
     base: String,

@@ -366,6 +366,33 @@ pub struct FunctionStore {
 }
 
 impl FunctionStore {
+    /// Marks a deployment `Failed` because its runtime image cannot be had, as AWS marks a function whose image
+    /// it cannot access (`ImageAccessDenied`); an update of the function settles it again.
+    pub fn image_failed(&self, key: &crate::lambda::environments::DeploymentKey, reason: &str) {
+        // `arn:aws:lambda:<region>:<account>:function:<name>`
+        let parts: Vec<&str> = key.function_arn.split(':').collect();
+        let [_, _, _, region, account, _, name] = parts[..] else {
+            return;
+        };
+        let Some(function) = self.region(account, region).get(name) else {
+            return;
+        };
+        function.write(|state| {
+            let deployment = match parse_version(&key.version) {
+                Some(number) => state.versions.get_mut(&number),
+                None => Some(&mut state.latest),
+            };
+            let Some(deployment) = deployment.filter(|d| d.config.revision_id == key.revision) else {
+                return;
+            };
+            let config = &mut deployment.config;
+            let reason = format!("The runtime image of the function cannot be pulled: {reason}");
+            config.state = "Failed".into();
+            config.state_reason = Some(reason);
+            config.state_reason_code = Some("ImageAccessDenied".into());
+        });
+    }
+
     /// The functions of `account` in `region`.
     pub fn region(&self, account: &str, region: &str) -> Arc<RegionFunctions> {
         let key = (account.to_owned(), region.to_owned());

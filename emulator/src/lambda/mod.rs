@@ -52,7 +52,7 @@ pub enum ExecutorSettings {
 #[derive(Debug)]
 pub struct Lambda {
     /// Functions per account and region.
-    pub functions: FunctionStore,
+    pub functions: std::sync::Arc<FunctionStore>,
     /// Execution environments of every function.
     pub environments: std::sync::Arc<environments::Environments>,
     /// Event source mappings.
@@ -76,9 +76,17 @@ impl Lambda {
                 std::sync::Arc::new(environments::kubernetes::KubernetesExecutor::new(runtime_images))
             }
         };
+        let functions = std::sync::Arc::new(FunctionStore::default());
+        let environments = environments::Environments::new(settings.environments, executor);
+        let store = std::sync::Arc::downgrade(&functions);
+        environments.on_image_problem(Box::new(move |key, reason| {
+            if let Some(store) = store.upgrade() {
+                store.image_failed(key, reason);
+            }
+        }));
         Self {
-            functions: FunctionStore::default(),
-            environments: environments::Environments::new(settings.environments, executor),
+            functions,
+            environments,
             mappings: esm::Mappings::default(),
         }
     }

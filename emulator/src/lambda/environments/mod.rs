@@ -128,13 +128,48 @@ pub trait Executor: Send + Sync + std::fmt::Debug {
         &self,
         environment: &Arc<Environment>,
         emulator_url: &str,
-        on_exit: Box<dyn FnOnce(String) + Send>,
+        on_exit: Box<dyn FnOnce(Stop) + Send>,
     ) -> Result<Box<dyn RunningEnvironment>, String>;
 
     /// Why functions of this runtime cannot run here (e.g. the interpreter or the image is missing), if they
     /// cannot: the function is then `Failed` with this reason, as AWS marks a function it cannot run.
     fn runtime_problem(&self, runtime: &str) -> Option<String>;
+
+    /// Where agents in this executor's environments reach the emulator, given where it listens
+    /// (`http://127.0.0.1:4566` when it listens on every address): local processes use it as it is, pods the
+    /// emulator's pod IP.
+    fn agent_url(&self, local_url: &str) -> String {
+        local_url.to_owned()
+    }
+
+    /// Finishes stopping every environment at emulator shutdown, after each was killed (e.g. waits, briefly,
+    /// for their pods to be deleted).
+    fn shutdown(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(async {})
+    }
 }
+
+/// Why an environment stopped, as its executor reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stop {
+    /// What happened, for the invocation's error and the log.
+    pub status: String,
+    /// The runtime's image cannot be had, so no environment of the function can start: AWS then marks the
+    /// function `Failed` (`ImageAccessDenied`).
+    pub image_problem: bool,
+}
+
+impl From<String> for Stop {
+    fn from(status: String) -> Self {
+        Self {
+            status,
+            image_problem: false,
+        }
+    }
+}
+
+/// Told when a function's environments cannot start because of its runtime image.
+pub type ImageProblemHook = Box<dyn Fn(&DeploymentKey, &str) + Send + Sync>;
 
 /// What identifies interchangeable environments: the same function, version and revision.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -256,6 +291,7 @@ pub struct Environments {
     emulator_url: OnceLock<String>,
     state: parking_lot::Mutex<PoolState>,
     me: Weak<Environments>,
+    on_image_problem: OnceLock<ImageProblemHook>,
 }
 
 impl std::fmt::Debug for Environments {
@@ -280,12 +316,18 @@ impl Environments {
             emulator_url: OnceLock::new(),
             state: parking_lot::Mutex::new(PoolState::default()),
             me: me.clone(),
+            on_image_problem: OnceLock::new(),
         })
+    }
+
+    /// Sets what is told when a function's environments cannot start because of its runtime image.
+    pub fn on_image_problem(&self, hook: ImageProblemHook) {
+        let _ = self.on_image_problem.set(hook);
     }
 
     /// Where agents reach the emulator; set once the edge is bound.
     pub fn set_emulator_url(&self, url: String) {
-        let _ = self.emulator_url.set(url);
+        let _ = self.emulator_url.set(self.executor.agent_url(&url));
     }
 
     /// The emulator's URL for agents.
@@ -364,11 +406,11 @@ impl Environments {
         *state.busy_per_function.entry(function.arn.clone()).or_default() += 1;
         drop(state);
         let me = self.me.clone();
-        let on_exit: Box<dyn FnOnce(String) + Send> = {
+        let on_exit: Box<dyn FnOnce(Stop) + Send> = {
             let id = environment.id.clone();
-            Box::new(move |status| {
+            Box::new(move |stop| {
                 if let Some(pool) = me.upgrade() {
-                    pool.exited(&id, &status);
+                    pool.exited(&id, &stop);
                 }
             })
         };
@@ -429,11 +471,23 @@ impl Environments {
         }
     }
 
-    /// Called by the executor when an environment stopped: a pending invocation ends with AWS's exit error.
-    fn exited(&self, id: &str, status: &str) {
+    /// Called by the executor when an environment stopped: a pending invocation, or one handed to an environment
+    /// that never started (a pod whose image cannot be pulled), ends with AWS's exit error.
+    fn exited(&self, id: &str, stop: &Stop) {
         let Some(environment) = self.get(id) else { return };
         self.remove(&environment);
-        let pending = environment.pending.lock().take();
+        let status = &stop.status;
+        if stop.image_problem
+            && let Some(hook) = self.on_image_problem.get()
+        {
+            hook(&environment.key, status);
+        }
+        environment.stopped.send_replace(true);
+        let pending = environment.pending.lock().take().or_else(|| {
+            let mut inbox = environment.inbox.try_lock().ok()?;
+            let dispatch = inbox.try_recv().ok()?;
+            Some((dispatch.invocation.request_id, dispatch.result))
+        });
         if let Some((request_id, sender)) = pending {
             let body = serde_json::json!({
                 "errorType": "Runtime.ExitError",

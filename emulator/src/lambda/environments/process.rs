@@ -9,7 +9,7 @@ use tokio::{
     sync::oneshot,
 };
 
-use super::{Environment, Executor, RunningEnvironment};
+use super::{Environment, Executor, RunningEnvironment, Stop};
 use crate::lambda::agent;
 
 /// Starts environments as child processes of the emulator.
@@ -46,7 +46,7 @@ impl Executor for ProcessExecutor {
         &self,
         environment: &Arc<Environment>,
         emulator_url: &str,
-        on_exit: Box<dyn FnOnce(String) + Send>,
+        on_exit: Box<dyn FnOnce(Stop) + Send>,
     ) -> Result<Box<dyn RunningEnvironment>, String> {
         let mut child = Command::new(&self.program)
             .arg("agent")
@@ -81,7 +81,7 @@ async fn watch(
     mut child: Child,
     killed: oneshot::Receiver<()>,
     scratch: PathBuf,
-    on_exit: Box<dyn FnOnce(String) + Send>,
+    on_exit: Box<dyn FnOnce(Stop) + Send>,
 ) {
     let status = tokio::select! {
         status = child.wait() => status,
@@ -102,7 +102,7 @@ async fn watch(
     {
         tracing::warn!(target: "lambda", "failed to remove {}: {err}", scratch.display());
     }
-    on_exit(status);
+    on_exit(status.into());
 }
 
 /// Writes each line the environment prints to the emulator's log, tagged with function and request.

@@ -1,0 +1,226 @@
+//! What the operator's cluster tests share: the chart installed per test with the project's image, a namespace
+//! for resources, waiting for `Ready`, and SDK clients for a namespace's emulator.
+
+// Each test binary uses part of this module.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dynastream_testenv::{Cluster, TestNamespace, wait_for};
+use k8s_openapi::api::core::v1::Service;
+use kube::{Api, Client};
+use serde_json::{Value, json};
+
+/// How long a resource may take to become Ready (the emulator's pod start included).
+pub const READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("operator/ is in the repository")
+        .to_owned()
+}
+
+/// The chart installed in its own namespace, watching one [`Workload`] namespace. On drop, the workload's
+/// resources are deleted first, while the operator still runs, then the release is uninstalled (with its
+/// cluster-scoped objects).
+pub struct Release<'a> {
+    cluster: &'a Cluster,
+    workload: Option<Workload<'a>>,
+    /// The operator's namespace.
+    pub namespace: TestNamespace,
+    name: String,
+}
+
+impl Release<'_> {
+    /// The namespace the operator watches.
+    pub fn workload(&self) -> String {
+        self.workload.as_deref().unwrap_or_default().to_owned()
+    }
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        drop(self.workload.take());
+        let namespace: &str = &self.namespace;
+        self.cluster.helm(&[
+            "uninstall",
+            "--namespace",
+            namespace,
+            "--name",
+            &self.name,
+            "--ignore-not-found",
+        ]);
+    }
+}
+
+/// A namespace for resources. Its resources are deleted while the operator still runs (the [`Release`] drops it
+/// first): a namespace deleted after the operator would wait for finalizers forever.
+pub struct Workload<'a> {
+    cluster: &'a Cluster,
+    namespace: TestNamespace,
+}
+
+impl std::ops::Deref for Workload<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.namespace
+    }
+}
+
+impl Drop for Workload<'_> {
+    fn drop(&mut self) {
+        let kinds = "tables,functions,eventsourcemappings";
+        self.cluster
+            .kubectl_output(&["delete", kinds, "--all", "-n", &self.namespace, "--timeout=60s"]);
+        // What the operator could not finish (say, after a failed test) must not keep the namespace forever.
+        let left = self
+            .cluster
+            .kubectl_output(&["get", kinds, "-n", &self.namespace, "-o", "name"]);
+        for object in String::from_utf8_lossy(&left.stdout).lines() {
+            let clear = r#"{"metadata":{"finalizers":null}}"#;
+            self.cluster.kubectl_output(&[
+                "patch",
+                "-n",
+                &self.namespace,
+                object,
+                "--type=merge",
+                "-p",
+                clear,
+            ]);
+        }
+    }
+}
+
+/// A fresh namespace for resources.
+pub async fn workload<'a>(cluster: &'a Cluster, prefix: &str) -> Workload<'a> {
+    Workload {
+        cluster,
+        namespace: cluster.namespace(prefix).await,
+    }
+}
+
+/// Installs the chart with the project's image, its operator watching only `watched` (tests run side by side,
+/// and two operators watching the same resources would fight over them), with `values` merged over the
+/// defaults. The objects are named after the release's namespace, so that ClusterRoles do not collide.
+pub async fn install<'a>(cluster: &'a Cluster, watched: Workload<'a>, values: Value) -> Release<'a> {
+    let image = cluster.project_image();
+    let (repository, tag) = image.rsplit_once(':').expect("the image has a tag");
+    let namespace = cluster.namespace("dynastream-system").await;
+    // Helm installs the chart's CRDs only when they are missing and never upgrades them: bring the cluster's
+    // up to date first, as the chart's README tells users to.
+    cluster.kubectl(&["apply", "-f", &repo().join("crds").to_string_lossy()]);
+    let mut all = json!({
+        "fullnameOverride": format!("op-{}", &namespace[namespace.len() - 8..]),
+        "image": { "repository": repository, "tag": tag, "pullPolicy": "Never" },
+        "operator": { "logLevel": "info,dynastream_operator=debug", "esmStatusSeconds": 2, "watchNamespace": &*watched },
+    });
+    merge(&mut all, values);
+    let file = std::env::temp_dir().join(format!("{namespace}-values.json"));
+    std::fs::write(&file, all.to_string()).unwrap();
+    // NB: the guard exists before `helm install` runs, so that a failed install (which panics) is uninstalled too
+    // and leaves no ClusterRoles behind.
+    let release = Release {
+        cluster,
+        workload: Some(watched),
+        namespace,
+        name: "dynastream".to_owned(),
+    };
+    cluster.helm(&[
+        "install",
+        &repo().join("charts/dynastream").to_string_lossy(),
+        "-f",
+        &file.to_string_lossy(),
+        "--namespace",
+        &release.namespace,
+        "--name",
+        &release.name,
+        "--wait",
+        "--timeout",
+        "120",
+    ]);
+    let _ = std::fs::remove_file(&file);
+    release
+}
+
+fn merge(into: &mut Value, from: Value) {
+    match (into, from) {
+        (Value::Object(into), Value::Object(from)) => {
+            for (key, value) in from {
+                merge(into.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (into, from) => *into = from,
+    }
+}
+
+/// A condition of a status, by type.
+pub fn condition<'a>(status: &'a Value, type_: &str) -> Option<&'a Value> {
+    status["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+}
+
+/// Waits until the resource's `Ready` condition is True and returns its status.
+pub async fn ready<K>(api: &Api<K>, name: &str) -> Value
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    wait_for(&format!("{name} Ready"), READY_TIMEOUT, || async {
+        let object = serde_json::to_value(api.get(name).await?)?;
+        let status = object["status"].clone();
+        match condition(&status, "Ready") {
+            Some(c) if c["status"] == "True" => Ok(Some(status)),
+            Some(c) => anyhow::bail!("Ready={}: {} {}", c["status"], c["reason"], c["message"]),
+            None => Ok(None),
+        }
+    })
+    .await
+}
+
+/// The emulator of a namespace, through its Service's cluster IP (the host reaches it through kube-proxy).
+pub async fn emulator_endpoint(client: &Client, namespace: &str) -> String {
+    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
+    let ip = services
+        .get("dynastream")
+        .await
+        .unwrap()
+        .spec
+        .unwrap()
+        .cluster_ip
+        .unwrap();
+    format!("http://{ip}:4566")
+}
+
+/// An SDK client of `$sdk` for the emulator at `$endpoint`, with test credentials in us-east-1.
+macro_rules! client {
+    ($sdk:ident, $endpoint:expr) => {{
+        let config = $sdk::Config::builder()
+            .endpoint_url($endpoint)
+            .region($sdk::config::Region::new("us-east-1"))
+            .credentials_provider($sdk::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        $sdk::Client::from_conf(config)
+    }};
+}
+
+/// A DynamoDB client for an emulator.
+pub fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    client!(aws_sdk_dynamodb, endpoint)
+}
+
+/// A Lambda client for an emulator.
+pub fn lambda(endpoint: &str) -> aws_sdk_lambda::Client {
+    client!(aws_sdk_lambda, endpoint)
+}
+
+/// A DynamoDB Streams client for an emulator.
+pub fn streams(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
+    client!(aws_sdk_dynamodbstreams, endpoint)
+}

@@ -1,0 +1,567 @@
+//! Lambda handlers as pods, on the real single-node cluster (testenv): the chart installed with runtime images
+//! pointing at stand-ins for AWS's base images (testenv/images/, built here from the Debian base with Debian's
+//! node and python and the SDKs AWS's images ship), the bark example applied with kubectl, a put-item through
+//! the SDK at the emulator's Service, and the handler running in a pod the emulator created.
+//!
+//! One test walks the story in order, because every step needs the chart, the images and a warm emulator:
+//! stream records reach the handler pod (its `kubectl logs` and the emulator's log show the guide's lines), the
+//! pod satisfies the restricted profile field by field, concurrent invocations make one pod each and are then
+//! reused, a pod deleted mid-invocation answers AWS's error, deleting the Function deletes its pods, idle pods
+//! are deleted. Without a cluster (not root, not Linux) it prints `skipped`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{READY_TIMEOUT, emulator_endpoint, install, ready, repo, workload};
+use dynastream_operator::crd::{EventSourceMapping, Function, Table};
+use dynastream_testenv::{Cluster, cluster, content_hash, wait_for};
+use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
+use kube::api::{DeleteParams, ListParams};
+use serde_json::{Value, json};
+
+/// The emulator's `--lambda-idle-timeout` in this test, seconds.
+const IDLE_SECONDS: u64 = 30;
+
+/// A stand-in runtime image from `testenv/images/<name>.Dockerfile`, tagged by a hash of the Dockerfile, the SDK
+/// package lists (emulator/src/lambda/runtimes/sdk.rs) and the base image: built once, reused by later runs.
+fn runtime_image(cluster: &Cluster, name: &str) -> String {
+    let dockerfile = repo().join(format!("testenv/images/{name}.Dockerfile"));
+    let sdk = repo().join("emulator/src/lambda/runtimes/sdk.rs");
+    let hash = content_hash(&[dockerfile.clone(), sdk], cluster.base_image());
+    let tag = format!("localhost/dynastream-runtime-{name}:{}", &hash[..12]);
+    // The context: the host-built binary (it installs the SDKs with npm / pip) and the host's CA bundle. A hard
+    // link costs nothing when the image exists already and the context is not sent.
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => repo().join(dir),
+        None => repo().join("target"),
+    };
+    let context = target.join(format!("runtime-image-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&context);
+    std::fs::create_dir_all(&context).unwrap();
+    let binary = target.join("debug/dynastream");
+    assert!(
+        binary.is_file(),
+        "{} is missing: run `cargo build --workspace --bins` first",
+        binary.display()
+    );
+    if std::fs::hard_link(&binary, context.join("dynastream")).is_err() {
+        std::fs::copy(&binary, context.join("dynastream")).unwrap();
+    }
+    std::fs::copy(
+        "/etc/ssl/certs/ca-certificates.crt",
+        context.join("ca-certificates.crt"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let image = cluster.cached_image(
+        &context,
+        Some(&dockerfile),
+        &tag,
+        &[("BASE", cluster.base_image())],
+    );
+    eprintln!("runtime image {image}: {:.1} s", started.elapsed().as_secs_f64());
+    let _ = std::fs::remove_dir_all(&context);
+    image
+}
+
+type Http = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Empty<hyper::body::Bytes>,
+>;
+
+/// Records the emulator has delivered through the mapping (its own inspection endpoint).
+async fn records_delivered(http: &Http, url: &str) -> u64 {
+    use http_body_util::BodyExt;
+    let response = http.get(url.parse().unwrap()).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let inspection: Value = serde_json::from_slice(&body).unwrap();
+    inspection["recordsDelivered"].as_u64().unwrap_or(0)
+}
+
+/// The running (not terminating) handler pods of a function.
+async fn handler_pods(pods: &Api<Pod>, function: &str) -> Vec<Pod> {
+    let selector = format!("app.kubernetes.io/managed-by=dynastream,dynastream.dev/function={function}");
+    pods.list(&ListParams::default().labels(&selector))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|pod| pod.metadata.deletion_timestamp.is_none())
+        .collect()
+}
+
+async fn wait_pod_count(pods: &Api<Pod>, function: &str, count: usize, what: &str, timeout: Duration) {
+    wait_for(what, timeout, || async {
+        let found = handler_pods(pods, function).await.len();
+        Ok((found == count).then_some(()))
+    })
+    .await;
+}
+
+/// Invokes `function` with `payload`; the (function error, parsed payload) and the round trip.
+async fn invoke(
+    lambda: &aws_sdk_lambda::Client,
+    function: &str,
+    payload: Value,
+) -> (Option<String>, Value, Duration) {
+    let started = Instant::now();
+    let output = lambda
+        .invoke()
+        .function_name(function)
+        .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let body = output
+        .payload()
+        .map(|blob| serde_json::from_slice(blob.as_ref()).unwrap_or(Value::Null))
+        .unwrap_or(Value::Null);
+    (output.function_error().map(str::to_owned), body, elapsed)
+}
+
+/// Checks the restricted Pod Security Standard (and the executor's other promises) on a handler pod's spec.
+fn assert_restricted(pod: &Pod, emulator_pod: &Pod) {
+    let spec = pod.spec.as_ref().unwrap();
+    let name = pod.metadata.name.as_deref().unwrap();
+    let security = spec.security_context.as_ref().expect("a pod security context");
+    assert_eq!(security.run_as_non_root, Some(true), "{name}: runAsNonRoot");
+    assert!(
+        security.run_as_user.is_some_and(|uid| uid != 0),
+        "{name}: a numeric non-root runAsUser"
+    );
+    assert_eq!(
+        security.seccomp_profile.as_ref().map(|p| p.type_.as_str()),
+        Some("RuntimeDefault"),
+        "{name}: seccomp"
+    );
+    assert_eq!(spec.restart_policy.as_deref(), Some("Never"), "{name}");
+    assert_eq!(spec.enable_service_links, Some(false), "{name}");
+    assert!(
+        spec.termination_grace_period_seconds.is_some_and(|s| s <= 2),
+        "{name}: a short grace period"
+    );
+    assert!(spec.host_network.is_none() && spec.host_pid.is_none() && spec.host_ipc.is_none());
+    let containers = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten());
+    let mut count = 0;
+    for container in containers {
+        count += 1;
+        let c = container
+            .security_context
+            .as_ref()
+            .expect("a container security context");
+        assert_eq!(
+            c.allow_privilege_escalation,
+            Some(false),
+            "{name}/{}",
+            container.name
+        );
+        assert_eq!(
+            c.read_only_root_filesystem,
+            Some(true),
+            "{name}/{}",
+            container.name
+        );
+        assert_ne!(c.privileged, Some(true), "{name}/{}", container.name);
+        assert_eq!(
+            c.capabilities.as_ref().and_then(|caps| caps.drop.clone()),
+            Some(vec!["ALL".to_owned()]),
+            "{name}/{}",
+            container.name
+        );
+        assert!(
+            c.capabilities
+                .as_ref()
+                .and_then(|caps| caps.add.as_ref())
+                .is_none(),
+            "{name}/{}: no capability added",
+            container.name
+        );
+        assert!(
+            container.ports.is_none() || container.ports.iter().flatten().all(|p| p.host_port.is_none()),
+            "{name}/{}: no host ports",
+            container.name
+        );
+    }
+    assert_eq!(count, 2, "{name}: the init container and the runtime");
+    for volume in spec.volumes.iter().flatten() {
+        assert!(
+            volume.empty_dir.is_some(),
+            "{name}: only emptyDir volumes, not {}",
+            volume.name
+        );
+    }
+    let runtime = &spec.containers[0];
+    let tmp = runtime
+        .volume_mounts
+        .iter()
+        .flatten()
+        .find(|m| m.mount_path == "/tmp")
+        .expect("a writable /tmp");
+    assert_ne!(tmp.read_only, Some(true));
+    let memory = runtime.resources.as_ref().unwrap();
+    assert_eq!(
+        memory.limits.as_ref().unwrap()["memory"].0,
+        "128Mi",
+        "MemorySize 128"
+    );
+    assert_eq!(memory.requests.as_ref().unwrap()["memory"].0, "128Mi");
+    let owner = &pod.metadata.owner_references.as_ref().expect("an owner")[0];
+    assert_eq!((owner.kind.as_str(), owner.api_version.as_str()), ("Pod", "v1"));
+    assert_eq!(Some(&owner.uid), emulator_pod.metadata.uid.as_ref());
+    let labels = pod.metadata.labels.as_ref().unwrap();
+    assert_eq!(labels["app.kubernetes.io/managed-by"], "dynastream");
+    for label in [
+        "dynastream.dev/function",
+        "dynastream.dev/version",
+        "dynastream.dev/environment",
+    ] {
+        assert!(labels.contains_key(label), "{name}: label {label}");
+    }
+}
+
+const PYTHON_FUNCTION: &str = r#"
+apiVersion: dynastream.dev/v1alpha1
+kind: Function
+metadata:
+  name: where-am-i
+spec:
+  name: whereAmI
+  runtime: python3.12
+  handler: app.handler
+  role: arn:aws:iam::000000000000:role/lambda-role
+  timeout: 60
+  memorySize: 128
+  code:
+    inline:
+      app.py: |
+        import os
+        import time
+
+        import boto3
+
+
+        def handler(event, context):
+            print("sleeping", event.get("sleep", 0))
+            time.sleep(event.get("sleep", 0))
+            return {"pod": os.environ.get("HOSTNAME"), "boto3": boto3.__version__}
+"#;
+
+#[tokio::test]
+async fn handlers_run_as_pods_fed_by_stream_records() {
+    let Some(cluster) = cluster() else { return };
+    let client = cluster.client().await;
+    let node = runtime_image(cluster, "nodejs");
+    let python = runtime_image(cluster, "python");
+    // python3.11 points at an image that exists nowhere: its pods cannot start.
+    let runtime_images = json!({
+        "nodejs16.x": node,
+        "python3.12": python,
+        "python3.11": "localhost/dynastream-runtime-missing:1",
+    });
+    let values = json!({
+        "emulator": { "args": ["--lambda-idle-timeout", IDLE_SECONDS.to_string()] },
+        "runtimeImages": runtime_images,
+    });
+    let release = install(cluster, workload(cluster, "handler-pods").await, values).await;
+    let ns = release.workload();
+
+    // The guide's resources, applied with kubectl.
+    cluster.kubectl(&[
+        "apply",
+        "-n",
+        &ns,
+        "-f",
+        &repo().join("examples/bark").to_string_lossy(),
+    ]);
+    let tables: Api<Table> = Api::namespaced(client.clone(), &ns);
+    let functions: Api<Function> = Api::namespaced(client.clone(), &ns);
+    let mappings: Api<EventSourceMapping> = Api::namespaced(client.clone(), &ns);
+    ready(&tables, "bark-table").await;
+    let function = ready(&functions, "publish-new-bark").await;
+    assert_eq!(function["state"], "Active");
+    ready(&mappings, "bark-stream-to-publisher").await;
+    let endpoint = emulator_endpoint(&client, &ns).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let emulator_pod = pods
+        .list(&ListParams::default().labels("app.kubernetes.io/component=emulator"))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    assert!(handler_pods(&pods, "publishNewBark").await.is_empty());
+
+    // A put-item through the SDK: the record reaches the handler in a pod, which logs the guide's lines.
+    let dynamodb = common::dynamodb(&endpoint);
+    let put = Instant::now();
+    let attr = |s: &str| aws_sdk_dynamodb::types::AttributeValue::S(s.to_owned());
+    dynamodb
+        .put_item()
+        .table_name("BarkTable")
+        .item("Username", attr("Jane Doe"))
+        .item("Timestamp", attr("2016-11-18:14:32:17"))
+        .item("Message", attr("This is a bark from the Woofer social network"))
+        .send()
+        .await
+        .unwrap();
+    let delivered = wait_for("the record delivered (mapping status)", READY_TIMEOUT, || async {
+        let status = serde_json::to_value(mappings.get("bark-stream-to-publisher").await?)?["status"].clone();
+        let delivered = status["delivery"]["recordsDelivered"].as_u64().unwrap_or(0);
+        Ok((delivered >= 1).then_some(status))
+    })
+    .await;
+    eprintln!(
+        "put-item to the mapping's status showing the record delivered (cold pod, status refreshed every 2 s): {:.1} s",
+        put.elapsed().as_secs_f64()
+    );
+    assert_eq!(delivered["delivery"]["batchesFailed"], 0, "{delivered}");
+    let emulator_name = emulator_pod.metadata.name.clone().unwrap();
+    let lifecycle = || {
+        let logs = cluster.kubectl(&["logs", "-n", &ns, &emulator_name]);
+        let lines: Vec<&str> = logs
+            .lines()
+            .filter(|line| line.contains("environment") || line.contains(" pod "))
+            .collect();
+        lines.join("\n")
+    };
+    // The pod that ran the batch: its `kubectl logs` shows the guide's lines. (Look at every pod of the function:
+    // should an early reconcile replace the function's deployment, another pod may run a replayed batch.)
+    let (handler_pod, logs) = wait_for(
+        "the guide's lines in a handler pod's kubectl logs",
+        Duration::from_secs(30),
+        || async {
+            let running = handler_pods(&pods, "publishNewBark").await;
+            for pod in &running {
+                let name = pod.metadata.name.as_deref().unwrap();
+                let out = cluster.kubectl_output(&["logs", "-n", &ns, name, "-c", "runtime"]);
+                let logs = String::from_utf8_lossy(&out.stdout).into_owned();
+                if logs.contains("Stream record:") {
+                    return Ok(Some((pod.clone(), logs)));
+                }
+            }
+            let names: Vec<_> = running.iter().map(|p| p.metadata.name.clone()).collect();
+            anyhow::bail!("pods {names:?}; the emulator's log:\n{}", lifecycle())
+        },
+    )
+    .await;
+    assert_restricted(&handler_pod, &emulator_pod);
+    let handler_pod = handler_pod.metadata.name.unwrap();
+    eprintln!("handler pod {handler_pod}");
+    assert!(logs.contains("Jane Doe"), "{logs}");
+    assert!(logs.contains("REPORT RequestId:"), "{logs}");
+    wait_for(
+        "the handler's lines in the emulator's log",
+        Duration::from_secs(10),
+        || async {
+            let logs = cluster.kubectl(&["logs", "-n", &ns, &emulator_name]);
+            Ok((logs.contains("Stream record:") && logs.contains("publishNewBark")).then_some(()))
+        },
+    )
+    .await;
+
+    // put-item to the batch delivered by a warm pod (the emulator's inspection endpoint polled over keep-alive).
+    let uuid = delivered["uuid"].as_str().unwrap().to_owned();
+    let inspect = format!("{endpoint}/_dynastream/event-source-mappings/{uuid}");
+    let http: Http =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let mut latencies = Vec::new();
+    for i in 0..10 {
+        let before = records_delivered(&http, &inspect).await;
+        let put = Instant::now();
+        dynamodb
+            .put_item()
+            .table_name("BarkTable")
+            .item("Username", attr("Jane Doe"))
+            .item("Timestamp", attr(&format!("2016-11-18:14:33:{i:02}")))
+            .item("Message", attr("warm"))
+            .send()
+            .await
+            .unwrap();
+        while records_delivered(&http, &inspect).await == before {
+            assert!(
+                put.elapsed() < Duration::from_secs(10),
+                "record {i} not delivered"
+            );
+        }
+        latencies.push(put.elapsed());
+    }
+    latencies.sort();
+    eprintln!(
+        "put-item (host, through the Service) to the batch delivered by the warm pod: median {:.1} ms, max {:.1} ms",
+        latencies[latencies.len() / 2].as_secs_f64() * 1000.0,
+        latencies[latencies.len() - 1].as_secs_f64() * 1000.0
+    );
+    assert_eq!(
+        handler_pods(&pods, "publishNewBark").await.len(),
+        1,
+        "the warm pod took every batch"
+    );
+
+    // Invocations through the Lambda API: a cold pod, then warm ones.
+    let lambda = common::lambda(&endpoint);
+    cluster.kubectl_stdin(&["apply", "-n", &ns, "-f", "-"], PYTHON_FUNCTION);
+    ready(&functions, "where-am-i").await;
+    let (error, body, cold) = invoke(&lambda, "whereAmI", json!({})).await;
+    assert_eq!(error, None, "{body}");
+    let first_pod = body["pod"].as_str().unwrap().to_owned();
+    assert!(body["boto3"].is_string(), "boto3 from the image: {body}");
+    let created = handler_pods(&pods, "whereAmI").await;
+    assert_eq!(created.len(), 1);
+    assert_restricted(&created[0], &emulator_pod);
+    let mut warm = Vec::new();
+    for _ in 0..10 {
+        let (error, body, elapsed) = invoke(&lambda, "whereAmI", json!({})).await;
+        assert_eq!(error, None, "{body}");
+        assert_eq!(body["pod"], first_pod.as_str(), "reused while warm");
+        warm.push(elapsed);
+    }
+    warm.sort();
+    eprintln!(
+        "Invoke round trip from the host: cold (pod creation to result) {:.0} ms; warm median {:.1} ms, max {:.1} ms",
+        cold.as_secs_f64() * 1000.0,
+        warm[warm.len() / 2].as_secs_f64() * 1000.0,
+        warm[warm.len() - 1].as_secs_f64() * 1000.0
+    );
+
+    // Three concurrent invocations: three pods (the warm one and two new), then reused.
+    let concurrent = |n: usize| {
+        let lambda = lambda.clone();
+        async move {
+            let calls = (0..n).map(|_| {
+                let lambda = lambda.clone();
+                async move { invoke(&lambda, "whereAmI", json!({"sleep": 2})).await }
+            });
+            let results = futures::future::join_all(calls).await;
+            let mut seen: Vec<String> = results
+                .into_iter()
+                .map(|(error, body, _)| {
+                    assert_eq!(error, None, "{body}");
+                    body["pod"].as_str().unwrap().to_owned()
+                })
+                .collect();
+            seen.sort();
+            seen.dedup();
+            seen
+        }
+    };
+    let first = concurrent(3).await;
+    assert_eq!(first.len(), 3, "one pod per concurrent invocation: {first:?}");
+    assert!(first.contains(&first_pod));
+    assert_eq!(handler_pods(&pods, "whereAmI").await.len(), 3);
+    let again = concurrent(3).await;
+    assert_eq!(again, first, "the warm pods are reused");
+    assert_eq!(handler_pods(&pods, "whereAmI").await.len(), 3);
+
+    // A pod deleted mid-invocation: AWS's error for a runtime that went away.
+    let slow = {
+        let lambda = lambda.clone();
+        tokio::spawn(async move { invoke(&lambda, "whereAmI", json!({"sleep": 30})).await })
+    };
+    let busy = wait_for(
+        "an invocation running in a pod",
+        Duration::from_secs(20),
+        || async {
+            for pod in handler_pods(&pods, "whereAmI").await {
+                let name = pod.metadata.name.unwrap();
+                let logs = cluster.kubectl(&["logs", "-n", &ns, &name, "-c", "runtime"]);
+                if logs.contains("sleeping 30") {
+                    return Ok(Some(name));
+                }
+            }
+            Ok(None)
+        },
+    )
+    .await;
+    pods.delete(&busy, &DeleteParams::default()).await.unwrap();
+    let (error, body, _) = slow.await.unwrap();
+    assert_eq!(error.as_deref(), Some("Unhandled"), "{body}");
+    assert_eq!(body["errorType"], "Runtime.ExitError", "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("Error: Runtime exited with error:"),
+        "{body}"
+    );
+    wait_pod_count(
+        &pods,
+        "whereAmI",
+        2,
+        "the deleted pod gone",
+        Duration::from_secs(30),
+    )
+    .await;
+
+    // A pod whose image cannot be pulled: the invocation answers AWS's error at once (not after the timeout),
+    // and the pod is deleted.
+    let missing = PYTHON_FUNCTION
+        .replace("name: where-am-i", "name: no-image")
+        .replace("name: whereAmI", "name: noImage")
+        .replace("python3.12", "python3.11");
+    cluster.kubectl_stdin(&["apply", "-n", &ns, "-f", "-"], &missing);
+    ready(&functions, "no-image").await;
+    let (error, body, elapsed) = invoke(&lambda, "noImage", json!({})).await;
+    assert_eq!(error.as_deref(), Some("Unhandled"), "{body}");
+    assert_eq!(body["errorType"], "Runtime.ExitError", "{body}");
+    let message = body["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("ErrImagePull") || message.contains("ImagePullBackOff"),
+        "{body}"
+    );
+    eprintln!(
+        "an image that cannot be pulled answered in {:.1} s: {message}",
+        elapsed.as_secs_f64()
+    );
+    // As AWS marks a function whose image it cannot access.
+    let config = lambda
+        .get_function_configuration()
+        .function_name("noImage")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.state().map(|s| s.as_str()), Some("Failed"));
+    assert_eq!(
+        config.state_reason_code().map(|c| c.as_str()),
+        Some("ImageAccessDenied")
+    );
+    assert!(
+        config.state_reason().unwrap().contains("ErrImage")
+            || config.state_reason().unwrap().contains("ImagePullBackOff")
+    );
+    wait_pod_count(
+        &pods,
+        "noImage",
+        0,
+        "the failed pod deleted",
+        Duration::from_secs(30),
+    )
+    .await;
+
+    // Deleting the Function deletes its pods.
+    cluster.kubectl(&["delete", "-n", &ns, "function", "where-am-i", "--wait=true"]);
+    wait_pod_count(
+        &pods,
+        "whereAmI",
+        0,
+        "whereAmI's pods deleted",
+        Duration::from_secs(30),
+    )
+    .await;
+
+    // The bark handler's pod has been idle since its batch: deleted after the idle timeout.
+    wait_pod_count(
+        &pods,
+        "publishNewBark",
+        0,
+        "the idle bark pod deleted",
+        Duration::from_secs(IDLE_SECONDS + 30),
+    )
+    .await;
+
+    drop(release);
+}
