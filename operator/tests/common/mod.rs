@@ -5,9 +5,9 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use dynastream_testenv::{Cluster, TestNamespace, wait_for};
+use dynastream_testenv::{Cluster, TestNamespace, content_hash, wait_for};
 use k8s_openapi::api::core::v1::Service;
 use kube::{Api, Client};
 use serde_json::{Value, json};
@@ -223,4 +223,46 @@ pub fn lambda(endpoint: &str) -> aws_sdk_lambda::Client {
 /// A DynamoDB Streams client for an emulator.
 pub fn streams(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
     client!(aws_sdk_dynamodbstreams, endpoint)
+}
+
+/// A stand-in runtime image from `testenv/images/<name>.Dockerfile`, tagged by a hash of the Dockerfile, the SDK
+/// package lists (emulator/src/lambda/runtimes/sdk.rs) and the base image: built once, reused by later runs.
+pub fn runtime_image(cluster: &Cluster, name: &str) -> String {
+    let dockerfile = repo().join(format!("testenv/images/{name}.Dockerfile"));
+    let sdk = repo().join("emulator/src/lambda/runtimes/sdk.rs");
+    let hash = content_hash(&[dockerfile.clone(), sdk], cluster.base_image());
+    let tag = format!("localhost/dynastream-runtime-{name}:{}", &hash[..12]);
+    // The context: the host-built binary (it installs the SDKs with npm / pip) and the host's CA bundle. A hard
+    // link costs nothing when the image exists already and the context is not sent.
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => repo().join(dir),
+        None => repo().join("target"),
+    };
+    let context = target.join(format!("runtime-image-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&context);
+    std::fs::create_dir_all(&context).unwrap();
+    let binary = target.join("debug/dynastream");
+    assert!(
+        binary.is_file(),
+        "{} is missing: run `cargo build --workspace --bins` first",
+        binary.display()
+    );
+    if std::fs::hard_link(&binary, context.join("dynastream")).is_err() {
+        std::fs::copy(&binary, context.join("dynastream")).unwrap();
+    }
+    std::fs::copy(
+        "/etc/ssl/certs/ca-certificates.crt",
+        context.join("ca-certificates.crt"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let image = cluster.cached_image(
+        &context,
+        Some(&dockerfile),
+        &tag,
+        &[("BASE", cluster.base_image())],
+    );
+    eprintln!("runtime image {image}: {:.1} s", started.elapsed().as_secs_f64());
+    let _ = std::fs::remove_dir_all(&context);
+    image
 }
