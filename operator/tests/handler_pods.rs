@@ -523,3 +523,187 @@ async fn handlers_run_as_pods_fed_by_stream_records() {
 
     drop(release);
 }
+
+/// A table, a python handler that is slow on a record's first delivery only (it remembers attempts in a second
+/// table, through the SDK at AWS_ENDPOINT_URL), and a mapping between them.
+const SLOW_FIRST_ATTEMPT: &str = r#"
+apiVersion: dynastream.dev/v1alpha1
+kind: Table
+metadata: { name: orders }
+spec:
+  tableName: Orders
+  attributeDefinitions: [{ attributeName: id, attributeType: S }]
+  keySchema: [{ attributeName: id, keyType: HASH }]
+  billingMode: PAY_PER_REQUEST
+  streamSpecification: { streamEnabled: true, streamViewType: NEW_IMAGE }
+---
+apiVersion: dynastream.dev/v1alpha1
+kind: Table
+metadata: { name: attempts }
+spec:
+  tableName: Attempts
+  attributeDefinitions: [{ attributeName: id, attributeType: S }]
+  keySchema: [{ attributeName: id, keyType: HASH }]
+  billingMode: PAY_PER_REQUEST
+---
+apiVersion: dynastream.dev/v1alpha1
+kind: Function
+metadata: { name: ship-order }
+spec:
+  name: shipOrder
+  runtime: python3.12
+  handler: app.handler
+  role: arn:aws:iam::000000000000:role/lambda-role
+  timeout: 120
+  code:
+    inline:
+      app.py: |
+        import time
+
+        import boto3
+
+        dynamodb = boto3.client("dynamodb")
+
+
+        def handler(event, context):
+            record = event["Records"][0]
+            key = {"id": {"S": record["eventID"]}}
+            if "Item" in dynamodb.get_item(TableName="Attempts", Key=key):
+                dynamodb.put_item(TableName="Attempts", Item={"id": {"S": record["eventID"] + "-retry"}})
+                print("shipped", record["dynamodb"]["Keys"]["id"]["S"], "on a retry")
+            else:
+                dynamodb.put_item(TableName="Attempts", Item=key)
+                time.sleep(100)
+---
+apiVersion: dynastream.dev/v1alpha1
+kind: EventSourceMapping
+metadata: { name: orders-to-ship-order }
+spec:
+  tableRef: { from: { name: orders } }
+  functionRef: { from: { name: ship-order } }
+  batchSize: 1
+  startingPosition: TRIM_HORIZON
+"#;
+
+#[tokio::test]
+async fn a_handler_pod_deleted_mid_batch_fails_the_batch_which_is_retried() {
+    let Some(cluster) = cluster() else { return };
+    let client = cluster.client().await;
+    let python = runtime_image(cluster, "python");
+    let values = json!({ "runtimeImages": { "python3.12": python } });
+    let release = install(cluster, workload(cluster, "mid-batch").await, values).await;
+    let ns = release.workload();
+    cluster.kubectl_stdin(&["apply", "-n", &ns, "-f", "-"], SLOW_FIRST_ATTEMPT);
+    let mappings: Api<EventSourceMapping> = Api::namespaced(client.clone(), &ns);
+    for (kind, name) in [
+        ("tables", "orders"),
+        ("tables", "attempts"),
+        ("functions", "ship-order"),
+    ] {
+        cluster.kubectl(&[
+            "wait",
+            "-n",
+            &ns,
+            "--for=condition=Ready",
+            &format!("{kind}/{name}"),
+            "--timeout=120s",
+        ]);
+    }
+    ready(&mappings, "orders-to-ship-order").await;
+    let endpoint = emulator_endpoint(&client, &ns).await;
+    let dynamodb = common::dynamodb(&endpoint);
+    dynamodb
+        .put_item()
+        .table_name("Orders")
+        .item("id", aws_sdk_dynamodb::types::AttributeValue::S("order-1".into()))
+        .send()
+        .await
+        .unwrap();
+
+    // The first attempt is under way (it recorded itself and sleeps): delete its pod.
+    wait_for("the first attempt recorded", READY_TIMEOUT, || async {
+        let scanned = dynamodb.scan().table_name("Attempts").send().await?;
+        Ok((scanned.count() == 1).then_some(()))
+    })
+    .await;
+    eprintln!("first attempt under way");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let first = handler_pods(&pods, "shipOrder").await;
+    assert_eq!(first.len(), 1);
+    let first = first[0].metadata.name.clone().unwrap();
+    pods.delete(&first, &DeleteParams::default()).await.unwrap();
+
+    // The batch fails with the runtime's exit and is retried, in a new pod, and then delivered.
+    let status = wait_for("the batch retried and delivered", READY_TIMEOUT, || async {
+        let status = serde_json::to_value(mappings.get("orders-to-ship-order").await?)?["status"].clone();
+        let delivered = status["delivery"]["recordsDelivered"].as_u64().unwrap_or(0);
+        Ok((delivered == 1).then_some(status))
+    })
+    .await;
+    assert!(
+        status["delivery"]["batchesFailed"].as_u64().unwrap() >= 1,
+        "{status}"
+    );
+    assert_eq!(status["delivery"]["lastBatchResult"], "OK", "{status}");
+    let retried = handler_pods(&pods, "shipOrder").await;
+    assert!(
+        retried
+            .iter()
+            .all(|pod| pod.metadata.name.as_deref() != Some(first.as_str())),
+        "a new pod retried it"
+    );
+    // The retry ran the handler again, in a new pod: it recorded itself.
+    let scanned = dynamodb.scan().table_name("Attempts").send().await.unwrap();
+    let ids: Vec<_> = scanned
+        .items()
+        .iter()
+        .filter_map(|item| item["id"].as_s().ok().cloned())
+        .collect();
+    assert!(ids.iter().any(|id| id.ends_with("-retry")), "{ids:?}");
+    // The emulator's log says why the first attempt's environment stopped.
+    let emulator_logs = cluster.kubectl(&["logs", "-n", &ns, "deploy/dynastream"]);
+    let stopped = emulator_logs
+        .lines()
+        .any(|line| line.contains("execution environment stopped") && line.contains(&format!("pod {first}")));
+    assert!(stopped, "{emulator_logs}");
+    drop(release);
+}
+
+#[tokio::test]
+async fn a_function_tagged_min_warm_has_its_pod_started_before_any_invocation() {
+    let Some(cluster) = cluster() else { return };
+    let client = cluster.client().await;
+    let python = runtime_image(cluster, "python");
+    let values = json!({ "runtimeImages": { "python3.12": python } });
+    let release = install(cluster, workload(cluster, "warm-pool").await, values).await;
+    let ns = release.workload();
+    let warm = PYTHON_FUNCTION.replace(
+        "  memorySize: 128\n",
+        "  memorySize: 128\n  tags: { \"dynastream:min-warm\": \"1\" }\n",
+    );
+    assert_ne!(warm, PYTHON_FUNCTION, "the tag is in the manifest");
+    cluster.kubectl_stdin(&["apply", "-n", &ns, "-f", "-"], &warm);
+    ready(&Api::<Function>::namespaced(client.clone(), &ns), "where-am-i").await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let started = wait_for(
+        "a warm pod Running before any invocation",
+        READY_TIMEOUT,
+        || async {
+            let running = handler_pods(&pods, "whereAmI")
+                .await
+                .into_iter()
+                .find(|pod| pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"));
+            Ok(running.and_then(|pod| pod.metadata.name))
+        },
+    )
+    .await;
+    let endpoint = emulator_endpoint(&client, &ns).await;
+    let (error, body, _) = invoke(&common::lambda(&endpoint), "whereAmI", json!({})).await;
+    assert_eq!(error, None, "{body}");
+    assert_eq!(
+        body["pod"],
+        started.as_str(),
+        "the first invocation ran in the warm pod"
+    );
+    drop(release);
+}

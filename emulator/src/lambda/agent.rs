@@ -213,7 +213,8 @@ pub async fn run(args: AgentArgs) -> Result<(), AgentError> {
         }),
     }
     let init_duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let mut first = true;
+    // A pre-started environment's init was not spent by any invocation: none of them is a cold start.
+    let mut first = !config.prestarted;
 
     loop {
         let body = emulator.get("/next").await?;

@@ -1164,6 +1164,7 @@ mod ops {
             return Err(LambdaError::conflict(format!("Function already exist: {name}")));
         }
         tracing::info!(function = %function.arn, runtime = %runtime, "created function");
+        lambda.keep_warm(&function);
         let mut answer = function.read(|state| as_creating(&state.latest.config));
         if let Some(version) = published {
             // NB: AWS answers a CreateFunction with Publish with the new version number and the unqualified ARN.
@@ -1549,7 +1550,7 @@ mod ops {
             None => {
                 if let Some(removed) = region.remove(&function.name) {
                     tracing::info!(function = %removed.arn, "deleted function");
-                    lambda.on_function_changed(&removed);
+                    lambda.on_function_deleted(&removed);
                 }
             }
         }
@@ -1568,7 +1569,7 @@ mod ops {
         constraints.max_len("description", input.description.as_deref(), 256);
         constraints.finish()?;
         let function = find(lambda, ctx, &parsed, false)?;
-        function.write(|state| {
+        let (version, created) = function.write(|state| {
         check_revision(input.revision_id.as_deref(), &state.latest.config.revision_id)?;
         if let Some(expected) = input.code_sha256.as_deref()
             && expected != state.latest.config.code_sha256
@@ -1586,8 +1587,14 @@ mod ops {
             state.latest.config.revision_id = new_revision_id();
             tracing::info!(function = %function.arn, version = %version.config.version, "published version");
         }
-        Ok(version.config)
-    })
+        Ok::<_, LambdaError>((version.config, created))
+    })?;
+        if created {
+            // $LATEST's environments are keyed by its RevisionId, which publishing changed: without this, a warm
+            // pool would keep environments no invocation of $LATEST can use.
+            lambda.on_function_changed(&function);
+        }
+        Ok(version)
     }
 
     /// A reference for the concurrency operations, which refuse qualified ones.
@@ -1646,6 +1653,7 @@ mod ops {
         }
         let requested = requested as u32;
         function.write(|state| state.reserved_concurrency = Some(requested));
+        lambda.keep_warm(&function);
         Ok(Concurrency {
             reserved_concurrent_executions: Some(requested),
         })
@@ -1660,6 +1668,7 @@ mod ops {
         let parsed = unqualified(ctx, reference)?;
         let function = find(lambda, ctx, &parsed, false)?;
         function.write(|state| state.reserved_concurrency = None);
+        lambda.keep_warm(&function);
         Ok(())
     }
 
@@ -1754,7 +1763,9 @@ mod ops {
             }
             state.tags = merged;
             Ok(())
-        })
+        })?;
+        lambda.keep_warm(&function);
+        Ok(())
     }
 
     /// UntagResource.
@@ -1775,6 +1786,7 @@ mod ops {
                 state.tags.remove(*key);
             }
         });
+        lambda.keep_warm(&function);
         Ok(())
     }
 

@@ -387,8 +387,9 @@ fn trace_id() -> String {
     )
 }
 
-/// What an environment's agent needs to run `deployment`.
-fn agent_config(function: &Function, deployment: &Deployment, emulator_url: &str) -> AgentConfig {
+/// What an environment's agent needs to run `deployment` (started for an invocation; a warm pool sets
+/// `prestarted`).
+pub(crate) fn agent_config(function: &Function, deployment: &Deployment, emulator_url: &str) -> AgentConfig {
     let config = &deployment.config;
     let date = jiff::Timestamp::now().strftime("%Y/%m/%d");
     AgentConfig {
@@ -413,6 +414,7 @@ fn agent_config(function: &Function, deployment: &Deployment, emulator_url: &str
         log_group: format!("/aws/lambda/{}", function.name),
         log_stream: format!("{date}/[{}]{}", config.version, uuid::Uuid::new_v4().simple()),
         endpoint_url: emulator_url.to_owned(),
+        prestarted: false,
     }
 }
 

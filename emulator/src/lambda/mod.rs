@@ -91,10 +91,24 @@ impl Lambda {
         }
     }
 
-    /// Retires the execution environments of a function whose code or configuration changed or which was
-    /// deleted, so the next invocation runs the new deployment.
-    pub fn on_function_changed(&self, function: &functions::Function) {
+    /// Retires the execution environments of a function whose code or configuration changed, so the next
+    /// invocation runs the new deployment, and refills its warm pool with that deployment.
+    pub fn on_function_changed(&self, function: &std::sync::Arc<functions::Function>) {
         self.environments.retire_function(&function.arn);
+        self.environments.keep_warm(function);
+    }
+
+    /// Stops the execution environments of a deleted function (busy ones when their invocation ends) and its
+    /// warm pool.
+    pub fn on_function_deleted(&self, function: &functions::Function) {
+        self.environments.forget_warm(&function.arn);
+        self.environments.retire_function(&function.arn);
+    }
+
+    /// Sizes a function's warm pool again after it was created, re-tagged (`dynastream:min-warm`) or its reserved
+    /// concurrency changed.
+    pub fn keep_warm(&self, function: &std::sync::Arc<functions::Function>) {
+        self.environments.keep_warm(function);
     }
 
     /// Why a function with this runtime cannot start here (e.g. its interpreter is missing), if it cannot.

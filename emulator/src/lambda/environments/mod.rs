@@ -1,13 +1,15 @@
 //! Execution environments: each runs one function deployment's handler, one invocation at a time, through the
 //! `dynastream agent` inside it. Environments are reused while warm, one more is started for each concurrent
-//! invocation up to the function's reserved concurrency, idle ones are stopped after a while, and a crashed or
-//! timed-out one is discarded. How an environment is started (a local process, a pod) is an [`Executor`].
+//! invocation up to the function's reserved concurrency, idle ones are stopped after a while (except those of a
+//! function's warm pool, see [`warm`]), and a crashed or timed-out one is discarded. How an environment is started
+//! (a local process, a pod) is an [`Executor`].
 //!
 //! The agent talks to the emulator over HTTP: it fetches its [`AgentConfig`], long-polls for the next
 //! invocation, and posts each [`AgentResult`] (see [`crate::lambda::agent`]).
 
 pub mod kubernetes;
 pub mod process;
+pub mod warm;
 
 use std::{
     collections::HashMap,
@@ -77,6 +79,11 @@ pub struct AgentConfig {
     pub log_stream: String,
     /// The emulator's URL, for `AWS_ENDPOINT_URL`.
     pub endpoint_url: String,
+    /// Started ahead of any invocation, for a warm pool ([`warm`]): its init is not part of its first
+    /// invocation, so that invocation is not a cold start and its REPORT line has no `Init Duration`, as with
+    /// AWS's provisioned concurrency.
+    #[serde(default)]
+    pub prestarted: bool,
 }
 
 /// How an invocation ended, as the agent reports it.
@@ -271,6 +278,10 @@ struct PoolState {
     /// Environments (busy or idle) per function ARN, for reserved concurrency.
     per_function: HashMap<String, usize>,
     busy_per_function: HashMap<String, usize>,
+    /// Warm pools per function ARN.
+    warm: HashMap<String, warm::WarmPool>,
+    /// The invalid `dynastream:min-warm` value last warned about, per function ARN.
+    warm_warned: HashMap<String, String>,
 }
 
 /// Why no environment could be had.
@@ -385,12 +396,35 @@ impl Environments {
                 None => return Err(AcquireError::AccountConcurrency),
             }
         }
+        let environment = self.add_environment(&mut state, function, key, config());
+        *state.busy_per_function.entry(function.arn.clone()).or_default() += 1;
+        drop(state);
+        match self.launch(&environment) {
+            Ok(()) => Ok(Lease {
+                environment,
+                cold: true,
+            }),
+            Err(reason) => {
+                self.remove(&environment);
+                Err(AcquireError::Start(reason))
+            }
+        }
+    }
+
+    /// A new environment of `key`, counted for its function but not yet started.
+    fn add_environment(
+        &self,
+        state: &mut PoolState,
+        function: &Function,
+        key: DeploymentKey,
+        config: AgentConfig,
+    ) -> Arc<Environment> {
         let (dispatch, inbox) = mpsc::channel(1);
         let environment = Arc::new(Environment {
             id: uuid::Uuid::new_v4().simple().to_string(),
-            key: key.clone(),
+            key,
             function_name: function.name.clone(),
-            config: config(),
+            config,
             dispatch,
             inbox: tokio::sync::Mutex::new(inbox),
             pending: parking_lot::Mutex::new(None),
@@ -403,8 +437,11 @@ impl Environments {
             .environments
             .insert(environment.id.clone(), environment.clone());
         *state.per_function.entry(function.arn.clone()).or_default() += 1;
-        *state.busy_per_function.entry(function.arn.clone()).or_default() += 1;
-        drop(state);
+        environment
+    }
+
+    /// Starts an added environment through the executor.
+    fn launch(&self, environment: &Arc<Environment>) -> Result<(), String> {
         let me = self.me.clone();
         let on_exit: Box<dyn FnOnce(Stop) + Send> = {
             let id = environment.id.clone();
@@ -414,20 +451,10 @@ impl Environments {
                 }
             })
         };
-        match self.executor.start(&environment, self.emulator_url(), on_exit) {
-            Ok(running) => {
-                *environment.running.lock() = Some(running);
-                tracing::info!(function = %function.name, environment = %environment.id, "started execution environment");
-                Ok(Lease {
-                    environment,
-                    cold: true,
-                })
-            }
-            Err(reason) => {
-                self.remove(&environment);
-                Err(AcquireError::Start(reason))
-            }
-        }
+        let running = self.executor.start(environment, self.emulator_url(), on_exit)?;
+        *environment.running.lock() = Some(running);
+        tracing::info!(function = %environment.function_name, environment = %environment.id, "started execution environment");
+        Ok(())
     }
 
     /// Hands an invocation to a leased environment.
@@ -456,6 +483,7 @@ impl Environments {
         drop(state);
         self.remove(&environment);
         environment.kill();
+        self.top_up(&environment.key.function_arn);
     }
 
     /// Forgets an environment (its process is stopping or gone).
@@ -503,6 +531,7 @@ impl Environments {
             });
         }
         tracing::info!(function = %environment.function_name, environment = %id, %status, "execution environment stopped");
+        self.top_up_later(&environment.key.function_arn);
     }
 
     /// Stops an environment now (a timeout).
@@ -517,6 +546,7 @@ impl Environments {
         drop(state);
         self.remove(&lease.environment);
         lease.environment.kill();
+        self.top_up(&lease.environment.key.function_arn);
     }
 
     /// Retires every environment of `function_arn`: idle ones stop now, busy ones when their invocation ends.
@@ -546,20 +576,27 @@ impl Environments {
         }
     }
 
-    /// Stops environments idle for longer than the idle timeout.
+    /// Stops environments idle for longer than the idle timeout, except those a warm pool still needs.
     pub fn reap_idle(&self) {
         let now = Instant::now();
         let expired: Vec<Arc<Environment>> = {
             let mut state = self.state.lock();
             let timeout = self.settings.idle_timeout;
+            let mut spare = warm::spare(&state);
             let mut ids = Vec::new();
-            for idle in state.idle.values_mut() {
+            for (key, idle) in state.idle.iter_mut() {
+                // Oldest first, so the most recently used stay warm.
                 idle.retain(|(id, since)| {
-                    let stale = now.duration_since(*since) >= timeout;
-                    if stale {
-                        ids.push(id.clone());
+                    if now.duration_since(*since) < timeout {
+                        return true;
                     }
-                    !stale
+                    match spare.get_mut(key) {
+                        Some(0) => return true,
+                        Some(n) => *n -= 1,
+                        None => {}
+                    }
+                    ids.push(id.clone());
+                    false
                 });
             }
             ids.iter()
@@ -580,6 +617,7 @@ impl Environments {
             state.idle.clear();
             state.per_function.clear();
             state.busy_per_function.clear();
+            state.warm.clear();
             state.environments.drain().map(|(_, e)| e).collect()
         };
         for environment in environments {
