@@ -524,7 +524,15 @@ pub fn pod_failure(pod: &Pod) -> Option<String> {
                 .or_else(|| status.message.clone())
                 .or_else(|| status.reason.clone())
                 .unwrap_or_default();
-            Some(format!("pod {name} {}: {why}", phase.to_lowercase()))
+            let phase = phase.to_lowercase();
+            Some(
+                match (why.is_empty(), pod.metadata.deletion_timestamp.is_some()) {
+                    // A pod being deleted often ends before its containers report why.
+                    (true, true) => format!("pod {name} {phase}: it was deleted"),
+                    (true, false) => format!("pod {name} {phase}"),
+                    (false, _) => format!("pod {name} {phase}: {why}"),
+                },
+            )
         }
         _ => None,
     }
@@ -865,6 +873,15 @@ mod tests {
         assert!(
             !image_problem(&pod),
             "a crash is the handler's, not the function's"
+        );
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "f-1", "deletionTimestamp": "2026-11-26T10:00:00Z"},
+            "status": {"phase": "Failed"}
+        }))
+        .unwrap();
+        assert_eq!(
+            pod_failure(&pod).as_deref(),
+            Some("pod f-1 failed: it was deleted")
         );
     }
 }
