@@ -238,7 +238,11 @@ pub fn runtime_image(cluster: &Cluster, name: &str) -> String {
         Some(dir) => repo().join(dir),
         None => repo().join("target"),
     };
-    let context = target.join(format!("runtime-image-{name}-{}", std::process::id()));
+    // NB: a context of its own per call: tests build the same image side by side, and a second hard link (or a
+    // copy onto the first one, which is the binary itself) must never happen.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let context = target.join(format!("runtime-image-{name}-{}-{call}", std::process::id()));
     let _ = std::fs::remove_dir_all(&context);
     std::fs::create_dir_all(&context).unwrap();
     let binary = target.join("debug/dynastream");
