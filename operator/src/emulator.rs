@@ -93,13 +93,13 @@ impl Emulators {
             objects.apply(&self.client).await?;
             self.applied.lock().insert(namespace.to_owned(), fingerprint);
         }
-        self.reach(namespace).await
-    }
-
-    /// Forgets what was applied to a namespace, so that the next `ensure` applies it again (after a change by
-    /// someone else, such as a deleted Deployment).
-    pub fn forget(&self, namespace: &str) {
-        self.applied.lock().remove(namespace);
+        let reached = self.reach(namespace).await;
+        if reached.is_err() {
+            // Someone may have deleted or changed the objects (a deleted Deployment answers no more than a
+            // starting one): apply them again on the next try.
+            self.applied.lock().remove(namespace);
+        }
+        reached
     }
 
     /// The emulator of a namespace if its Deployment exists and is not being deleted, without creating anything.
