@@ -13,7 +13,7 @@ use std::{
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::{MAX_FAILURE_RECORDS, Mapping};
+use super::{Health, MAX_FAILURE_RECORDS, Mapping};
 use crate::{
     edge::{RequestContext, Services},
     lambda::invoke,
@@ -298,9 +298,10 @@ async fn deliver_in_order(
                     continue;
                 }
             };
-            mapping.with_health(|h| h.batches_failed += 1);
             mapping.set_last_processing_result("PROBLEM: Function call failed");
-            record_batch(mapping, "PROBLEM: Function call failed", batch.len());
+            record_batch(mapping, "PROBLEM: Function call failed", batch.len(), |h| {
+                h.batches_failed += 1;
+            });
             batch.drain(..failed_from);
             if config.bisect_batch_on_function_error && batch.len() > 1 {
                 // Halves are retried separately, the first before the second; splitting costs no attempt.
@@ -336,19 +337,20 @@ fn succeeded(mapping: &Mapping, records: usize) {
     if records == 0 {
         return;
     }
-    mapping.with_health(|h| {
+    // The result first, then the counters in one step: whoever sees the count sees the result.
+    mapping.set_last_processing_result("OK");
+    record_batch(mapping, "OK", records, |h| {
         h.records_delivered += records as u64;
         h.batches_succeeded += 1;
     });
-    mapping.set_last_processing_result("OK");
-    record_batch(mapping, "OK", records);
 }
 
-fn record_batch(mapping: &Mapping, result: &str, size: usize) {
+fn record_batch(mapping: &Mapping, result: &str, size: usize, counters: impl FnOnce(&mut Health)) {
     let now = jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string();
     mapping.with_health(|h| {
+        counters(h);
         h.last_batch_result = Some(result.to_owned());
         h.last_batch_time = Some(now);
         h.last_batch_size = Some(size);
