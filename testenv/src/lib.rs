@@ -160,12 +160,18 @@ impl Cluster {
             kubectl: self.kubectl.clone(),
             kubeconfig: self.kubeconfig.clone(),
         };
-        // Pods are refused until the controller-manager has made the namespace's default ServiceAccount.
+        // Pods are refused until the controller-manager has made the namespace's default ServiceAccount and,
+        // on this 1.20 cluster, its token Secret ("No API token found for service account").
         let accounts = Api::<ServiceAccount>::namespaced(client, &guard.name);
         wait_for(
-            &format!("ServiceAccount default in {}", guard.name),
+            &format!("ServiceAccount default with its token in {}", guard.name),
             Duration::from_secs(30),
-            || async { Ok(accounts.get_opt("default").await?.map(|_| ())) },
+            || async {
+                let account = accounts.get_opt("default").await?;
+                Ok(account
+                    .filter(|a| a.secrets.as_ref().is_some_and(|s| !s.is_empty()))
+                    .map(|_| ()))
+            },
         )
         .await;
         guard
