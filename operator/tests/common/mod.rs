@@ -110,8 +110,12 @@ pub async fn install<'a>(cluster: &'a Cluster, watched: Workload<'a>, values: Va
     let (repository, tag) = image.rsplit_once(':').expect("the image has a tag");
     let namespace = cluster.namespace("dynastream-system").await;
     // Helm installs the chart's CRDs only when they are missing and never upgrades them: bring the cluster's
-    // up to date first, as the chart's README tells users to.
-    cluster.kubectl(&["apply", "-f", &repo().join("crds").to_string_lossy()]);
+    // up to date first, as the chart's README tells users to. Once per test process: two tests applying them
+    // side by side to a fresh cluster would both try to create them, and one would fail.
+    static CRDS: std::sync::Once = std::sync::Once::new();
+    CRDS.call_once(|| {
+        cluster.kubectl(&["apply", "-f", &repo().join("crds").to_string_lossy()]);
+    });
     let mut all = json!({
         "fullnameOverride": format!("op-{}", &namespace[namespace.len() - 8..]),
         "image": { "repository": repository, "tag": tag, "pullPolicy": "Never" },
