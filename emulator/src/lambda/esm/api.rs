@@ -405,22 +405,7 @@ fn create(services: &Arc<Services>, ctx: &RequestContext, body: &Bytes) -> Resul
         .streams
         .get(&source)
         .ok_or_else(|| LambdaError::invalid_parameter(format!("Stream not found: {source}")))?;
-    let mut config = MappingConfig {
-        function_arn: function_arn.clone(),
-        event_source_arn: source.clone(),
-        batch_size: 100,
-        maximum_batching_window: 0,
-        starting_position,
-        parallelization_factor: 1,
-        maximum_retry_attempts: -1,
-        maximum_record_age: -1,
-        bisect_batch_on_function_error: false,
-        on_failure_destination: None,
-        function_response_types: Vec::new(),
-        tumbling_window: 0,
-        filters: None,
-        enabled: true,
-    };
+    let mut config = MappingConfig::new(function_arn.clone(), source.clone(), starting_position);
     apply_settings(&mut config, &input)?;
     let region = services.lambda.mappings.region(&ctx.account, &ctx.region);
     if let Some(existing) = region.list().into_iter().find(|m| {
@@ -646,4 +631,127 @@ async fn inspect_all(State(services): State<Arc<Services>>) -> Response {
         .map(|m| inspection(m))
         .collect();
     Json(serde_json::json!({ "eventSourceMappings": all })).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::{
+        dynamodb::key::{KeyAttribute, KeySchema, ScalarType},
+        lambda::{
+            LambdaSettings,
+            functions::{Code, Deployment, Function, FunctionState, LATEST},
+            wire::FunctionConfiguration,
+        },
+        streams::{Stream, StreamSettings, ViewType},
+    };
+
+    const STREAM_ARN: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000";
+
+    /// Services with function `f` and a stream holding one record. No environment can start: an invocation
+    /// fails, which the mapping's health shows.
+    fn services() -> Arc<Services> {
+        let services = Arc::new(Services::with_settings(
+            StreamSettings::default(),
+            LambdaSettings {
+                agent_program: Some("/nonexistent/dynastream".into()),
+                ..Default::default()
+            },
+        ));
+        let (account, region) = (crate::edge::DEFAULT_ACCOUNT, crate::edge::DEFAULT_REGION);
+        let stream = Arc::new(Stream::new(
+            STREAM_ARN.into(),
+            "2026-01-01T00:00:00.000".into(),
+            "t".into(),
+            region.into(),
+            ViewType::NewAndOldImages,
+            KeySchema {
+                hash: KeyAttribute {
+                    name: "pk".into(),
+                    ty: ScalarType::S,
+                },
+                range: None,
+            },
+            StreamSettings::default(),
+        ));
+        let item = serde_json::from_str(r#"{"pk":{"S":"a"}}"#).unwrap();
+        stream.append(None, Some(&item), false);
+        services.dynamodb.region(account, region).streams.add(stream);
+        let latest = Deployment {
+            config: FunctionConfiguration {
+                function_name: "f".into(),
+                version: LATEST.into(),
+                ..Default::default()
+            },
+            code: Arc::new(Code::from_zip(Bytes::new())),
+        };
+        services
+            .lambda
+            .functions
+            .region(account, region)
+            .insert(Arc::new(Function::new(
+                account,
+                region,
+                "f",
+                FunctionState {
+                    latest,
+                    versions: Default::default(),
+                    next_version: 1,
+                    reserved_concurrency: None,
+                    tags: Default::default(),
+                },
+            )));
+        services
+    }
+
+    // NB: a current-thread runtime runs the poller that creation spawns only when the test awaits, so the
+    // deletion lands before the poller's first run.
+    #[tokio::test]
+    async fn a_mapping_deleted_before_its_poller_first_runs_never_delivers_and_is_gone() {
+        let services = services();
+        let body = serde_json::json!({
+            "FunctionName": "f",
+            "EventSourceArn": STREAM_ARN,
+            "StartingPosition": "TRIM_HORIZON",
+        });
+        let ctx = RequestContext::from_headers(&HeaderMap::new());
+        let mapping = create(&services, &ctx, &Bytes::from(body.to_string())).unwrap();
+        let deleted = delete_event_source_mapping(
+            State(services.clone()),
+            Path(mapping.uuid.clone()),
+            HeaderMap::new(),
+        )
+        .await;
+        assert_eq!(deleted.status(), StatusCode::ACCEPTED);
+
+        // The poller stops at its first run, dropping its reference to the mapping (the registry dropped its
+        // own at the deletion).
+        let began = Instant::now();
+        while Arc::strong_count(&mapping) > 1 {
+            assert!(
+                began.elapsed() < Duration::from_secs(5),
+                "the poller of a deleted mapping still runs: {:?}, {:?}",
+                mapping.status(),
+                mapping.health()
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let status = mapping.status();
+        assert_eq!(status.state, "Deleting");
+        assert_eq!(status.last_processing_result, "No records processed");
+        let health = mapping.health();
+        assert_eq!(health.current_shard, None);
+        assert_eq!(health.batches_succeeded + health.batches_failed, 0);
+
+        let found = get_event_source_mapping(
+            State(services.clone()),
+            Path(mapping.uuid.clone()),
+            HeaderMap::new(),
+        )
+        .await;
+        assert_eq!(found.status(), StatusCode::NOT_FOUND);
+        assert!(services.lambda.mappings.all().is_empty());
+    }
 }

@@ -54,6 +54,28 @@ pub struct MappingConfig {
     pub enabled: bool,
 }
 
+impl MappingConfig {
+    /// A mapping of `event_source_arn` to `function_arn` with AWS's defaults for everything else.
+    pub fn new(function_arn: String, event_source_arn: String, starting_position: String) -> Self {
+        Self {
+            function_arn,
+            event_source_arn,
+            batch_size: 100,
+            maximum_batching_window: 0,
+            starting_position,
+            parallelization_factor: 1,
+            maximum_retry_attempts: -1,
+            maximum_record_age: -1,
+            bisect_batch_on_function_error: false,
+            on_failure_destination: None,
+            function_response_types: Vec::new(),
+            tumbling_window: 0,
+            filters: None,
+            enabled: true,
+        }
+    }
+}
+
 /// A mapping's lifecycle state, as AWS names it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Status {
@@ -162,6 +184,20 @@ impl Mapping {
         status.last_modified = crate::dynamodb::table::now_epoch_seconds();
         drop(status);
         self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Sets the lifecycle state to `to` only if it is still `from`; whether it did. A change made meanwhile
+    /// (an update, a deletion) wins over a transition that was decided before it.
+    pub fn transition(&self, from: &str, to: &'static str) -> bool {
+        let mut status = self.status.lock();
+        if status.state != from {
+            return false;
+        }
+        status.state = to;
+        status.last_modified = crate::dynamodb::table::now_epoch_seconds();
+        drop(status);
+        self.changes.send_modify(|n| *n += 1);
+        true
     }
 
     /// Records the outcome of a batch.

@@ -64,11 +64,9 @@ async fn run(
 ) {
     let mut changes = mapping.subscribe();
     let mut appended = stream.subscribe();
-    mapping.set_state(if mapping.config().enabled {
-        "Enabled"
-    } else {
-        "Disabled"
-    });
+    if !begin(&mapping) {
+        return;
+    }
     let mut window: Option<Window> = None;
     let (mut shard, mut position) = match start {
         Some(start) => start,
@@ -176,6 +174,19 @@ async fn run(
             Err(checkpoint) => position = checkpoint,
         }
     }
+}
+
+/// Takes a new mapping out of `Creating`, into `Enabled` or `Disabled` as its settings say; false when it is
+/// being deleted. The poller may first run after an update or a deletion already moved the state on: that state
+/// stands (a deleted mapping must not come back to life, unseen, and keep invoking its function).
+fn begin(mapping: &Mapping) -> bool {
+    let ready = if mapping.config().enabled {
+        "Enabled"
+    } else {
+        "Disabled"
+    };
+    mapping.transition("Creating", ready);
+    mapping.status().state != "Deleting"
 }
 
 /// The oldest position of the stream: the first record kept in its oldest shard.
@@ -668,5 +679,52 @@ async fn discard(
                     .await;
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapping(enabled: bool) -> Mapping {
+        Mapping::new(
+            "000000000000",
+            "us-east-1",
+            super::super::MappingConfig {
+                enabled,
+                ..super::super::MappingConfig::new(
+                    "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
+                    "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000".into(),
+                    "TRIM_HORIZON".into(),
+                )
+            },
+        )
+    }
+
+    #[test]
+    fn a_new_mapping_starts_enabled_or_disabled_as_configured() {
+        let enabled = mapping(true);
+        assert!(begin(&enabled));
+        assert_eq!(enabled.status().state, "Enabled");
+        let disabled = mapping(false);
+        assert!(begin(&disabled));
+        assert_eq!(disabled.status().state, "Disabled");
+    }
+
+    #[test]
+    fn a_mapping_deleted_before_its_poller_starts_stays_deleted() {
+        let mapping = mapping(true);
+        mapping.set_state("Deleting");
+        assert!(!begin(&mapping));
+        assert_eq!(mapping.status().state, "Deleting");
+    }
+
+    #[test]
+    fn an_update_made_before_the_poller_starts_stands() {
+        let mapping = mapping(true);
+        mapping.update_config(|c| c.enabled = false);
+        mapping.set_state("Disabled");
+        assert!(begin(&mapping));
+        assert_eq!(mapping.status().state, "Disabled");
     }
 }
