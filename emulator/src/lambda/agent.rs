@@ -20,7 +20,10 @@ use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::TokioExecutor,
 };
-use tokio::{process::Command, sync::mpsc};
+use tokio::{
+    process::Command,
+    sync::{mpsc, oneshot},
+};
 
 use super::{
     environments::{AgentConfig, AgentResult, base64_encode},
@@ -32,6 +35,11 @@ use super::{
 const AWS_BOOTSTRAP: &str = "/var/runtime/bootstrap";
 /// Most log bytes kept per invocation (the tail AWS returns is 4 KB; keep more for the emulator's own use).
 const MAX_LOG_BYTES: usize = 64 * 1024;
+/// Longest wait for the output forwarders to catch up after an invocation; only reached when a forwarder is
+/// stuck (e.g. printing to a stdout nobody reads), then its late lines go to the next invocation's log.
+const CATCH_UP_DEADLINE: Duration = Duration::from_millis(100);
+/// Most bytes a forwarder reads when asked to catch up, so a runtime that keeps writing cannot hold it.
+const CATCH_UP_LIMIT: usize = 1024 * 1024;
 
 /// Why the agent stopped.
 #[derive(Debug, thiserror::Error)]
@@ -140,7 +148,7 @@ struct NextInvocation {
     trace_id: Option<String>,
     client_context: Option<String>,
     cognito_identity: Option<String>,
-    /// Whether the caller asked for the log tail (then late output lines are waited for briefly).
+    /// Whether the caller asked for the log tail (then the runtime's output is collected before the result).
     #[serde(default)]
     wants_logs: bool,
 }
@@ -189,11 +197,12 @@ pub async fn run(args: AgentArgs) -> Result<(), AgentError> {
         .spawn()
         .map_err(|e| AgentError::Runtime(format!("{}: {e}", program.display())))?;
     let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
+    let mut forwarders = Vec::new();
     if let Some(stdout) = child.stdout.take() {
-        forward_lines(stdout, lines_tx.clone());
+        forwarders.push(forward_lines(direct_reader(&stdout), stdout, lines_tx.clone()));
     }
     if let Some(stderr) = child.stderr.take() {
-        forward_lines(stderr, lines_tx);
+        forwarders.push(forward_lines(direct_reader(&stderr), stderr, lines_tx));
     }
     let pid = child.id();
 
@@ -254,14 +263,8 @@ pub async fn run(args: AgentArgs) -> Result<(), AgentError> {
         };
         let duration_ms = begun.elapsed().as_secs_f64() * 1000.0;
         if next.wants_logs {
-            // Output written just before the response may still be in flight through the pipe.
-            let settle = Instant::now();
-            while settle.elapsed() < Duration::from_millis(2) {
-                match tokio::time::timeout(Duration::from_micros(500), lines.recv()).await {
-                    Ok(Some(line)) => push_line(&mut logs, &line),
-                    _ => break,
-                }
-            }
+            // The runtime wrote its output before it answered, so it is all in the pipes (or read) by now.
+            catch_up(&forwarders).await;
         }
         drain(&mut lines, &mut logs);
         let request_id = &next.request_id;
@@ -315,34 +318,169 @@ pub async fn run(args: AgentArgs) -> Result<(), AgentError> {
         };
         first = false;
         let body = serde_json::to_vec(&result).map_err(|e| AgentError::Runtime(e.to_string()))?;
+        if !result.environment_survives() {
+            // Timeouts, crashes and init failures end the environment, as on AWS: the runtime is stopped before
+            // the result is posted, since the emulator may stop the agent as soon as it has the result.
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            emulator
+                .call(Method::POST, &format!("/result/{request_id}"), Bytes::from(body))
+                .await?;
+            let _ = std::fs::remove_dir_all(&scratch);
+            return Ok(());
+        }
         emulator
             .call(Method::POST, &format!("/result/{request_id}"), Bytes::from(body))
             .await?;
-        if !result.environment_survives() {
-            // Timeouts, crashes and init failures end the environment, as on AWS.
-            let _ = child.start_kill();
-            let _ = std::fs::remove_dir_all(&scratch);
-            return Ok(());
+        if !next.wants_logs {
+            // Nobody reads this log: its last lines are collected after the result (off the invocation's
+            // latency), still before the next START, and dropped (they were printed already).
+            catch_up(&forwarders).await;
+            drain(&mut lines, &mut String::new());
         }
     }
 }
 
+/// Asks a forwarder to pass on everything its pipe holds; answered once it has.
+type Forwarder = mpsc::UnboundedSender<oneshot::Sender<()>>;
+
+/// A second descriptor of a runtime's pipe, for reading what it holds without waiting for the reactor.
+#[cfg(unix)]
+fn direct_reader(pipe: &impl std::os::fd::AsFd) -> Option<std::fs::File> {
+    // NB: tokio made the pipe non-blocking, and the duplicate shares that mode.
+    pipe.as_fd().try_clone_to_owned().ok().map(std::fs::File::from)
+}
+
+#[cfg(not(unix))]
+fn direct_reader<T>(_pipe: &T) -> Option<std::fs::File> {
+    None
+}
+
 /// Reads the runtime's output as it is written, prints each line (so it reaches the emulator's log, or
-/// `kubectl logs`), and hands it to the invocation loop for the log tail.
+/// `kubectl logs`), and hands it to the invocation loop for the log tail. Through the returned [`Forwarder`]
+/// the loop has it catch up: the reactor may not have seen bytes that are already in the pipe, so `direct`
+/// (the same pipe, non-blocking) is read until empty, and an unfinished last line is passed on too.
 fn forward_lines(
-    stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    direct: Option<std::fs::File>,
+    mut pipe: impl tokio::io::AsyncRead + Unpin + Send + 'static,
     lines: mpsc::UnboundedSender<String>,
-) {
+) -> Forwarder {
+    let (forwarder, mut requests) = mpsc::unbounded_channel::<oneshot::Sender<()>>();
     tokio::spawn(async move {
-        use tokio::io::AsyncBufReadExt;
-        let mut reader = tokio::io::BufReader::new(stream).lines();
-        while let Ok(Some(line)) = reader.next_line().await {
-            println!("{line}");
-            if lines.send(line).is_err() {
+        use tokio::io::AsyncReadExt;
+        let mut output = Output {
+            unfinished: Vec::new(),
+            lines,
+        };
+        let mut buf = vec![0; 64 * 1024];
+        loop {
+            tokio::select! {
+                biased;
+                Some(done) = requests.recv() => {
+                    let mut closed = false;
+                    if let Some(direct) = &direct {
+                        closed = read_available(direct, &mut buf, |bytes| output.push(bytes));
+                    }
+                    output.finish_line();
+                    let _ = done.send(());
+                    if closed {
+                        break;
+                    }
+                }
+                read = pipe.read(&mut buf) => match read {
+                    Ok(0) | Err(_) => {
+                        output.finish_line();
+                        break;
+                    }
+                    Ok(n) => output.push(&buf[..n]),
+                },
+            }
+            if output.lines.is_closed() {
                 break;
             }
         }
     });
+    forwarder
+}
+
+/// Reads what `pipe` holds now (its descriptor is non-blocking), at most [`CATCH_UP_LIMIT`] bytes; whether
+/// the writer has closed it.
+fn read_available(pipe: &std::fs::File, buf: &mut [u8], mut sink: impl FnMut(&[u8])) -> bool {
+    use std::io::Read;
+    let mut total = 0;
+    while total < CATCH_UP_LIMIT {
+        match (&*pipe).read(buf) {
+            Ok(0) => return true,
+            Ok(n) => {
+                total += n;
+                sink(&buf[..n]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // WouldBlock: empty for now.
+            Err(_) => break,
+        }
+    }
+    false
+}
+
+/// One pipe's output being cut into lines.
+struct Output {
+    /// Bytes after the last newline.
+    unfinished: Vec<u8>,
+    lines: mpsc::UnboundedSender<String>,
+}
+
+impl Output {
+    fn push(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            self.unfinished.extend_from_slice(&rest[..end]);
+            self.send();
+            rest = &rest[end + 1..];
+        }
+        self.unfinished.extend_from_slice(rest);
+    }
+
+    fn finish_line(&mut self) {
+        if !self.unfinished.is_empty() {
+            self.send();
+        }
+    }
+
+    /// Passes on the unfinished line (without a `\r` of `\r\n`), printing it.
+    fn send(&mut self) {
+        if self.unfinished.last() == Some(&b'\r') {
+            self.unfinished.pop();
+        }
+        let line = String::from_utf8_lossy(&self.unfinished).into_owned();
+        self.unfinished.clear();
+        println!("{line}");
+        let _ = self.lines.send(line);
+    }
+}
+
+/// Has every forwarder catch up with its pipe, waiting at most [`CATCH_UP_DEADLINE`].
+async fn catch_up(forwarders: &[Forwarder]) {
+    catch_up_within(forwarders, CATCH_UP_DEADLINE).await;
+}
+
+/// Has every forwarder catch up with its pipe; whether all did within `deadline`.
+async fn catch_up_within(forwarders: &[Forwarder], deadline: Duration) -> bool {
+    let answers: Vec<_> = forwarders
+        .iter()
+        .filter_map(|forwarder| {
+            let (done, answer) = oneshot::channel();
+            forwarder.send(done).ok().map(|()| answer)
+        })
+        .collect();
+    tokio::time::timeout(deadline, async {
+        for answer in answers {
+            // An error: that forwarder ended, after passing on everything.
+            let _ = answer.await;
+        }
+    })
+    .await
+    .is_ok()
 }
 
 fn drain(lines: &mut mpsc::UnboundedReceiver<String>, logs: &mut String) {
@@ -534,4 +672,94 @@ fn runtime_environment(
     env.extend(sdk);
     env.extend(config.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
     env
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn taken(lines: &mut mpsc::UnboundedReceiver<String>) -> Vec<String> {
+        let mut taken = Vec::new();
+        while let Ok(line) = lines.try_recv() {
+            taken.push(line);
+        }
+        taken
+    }
+
+    // NB: a current-thread runtime: the forwarder runs only while the test awaits, so the bytes written just
+    // before catching up are still in the pipe, unseen, as when the forwarder is descheduled on a busy machine.
+    #[tokio::test]
+    async fn catching_up_passes_on_exactly_what_was_written_before() {
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let reader = tokio::net::unix::pipe::Receiver::from_owned_fd(reader.into()).unwrap();
+        let (lines_tx, mut lines) = mpsc::unbounded_channel();
+        let forwarder = forward_lines(direct_reader(&reader), reader, lines_tx);
+        for round in 0..10 {
+            let count = if round % 2 == 0 { 2000 } else { 1 };
+            // Many lines, more than the pipe holds: the writer waits for the forwarder, as a runtime would.
+            let writing = std::thread::spawn(move || {
+                for i in 0..count - 1 {
+                    writeln!(writer, "{round} {i} {}", "x".repeat(80)).unwrap();
+                }
+                writer
+            });
+            writer = tokio::task::spawn_blocking(move || writing.join().unwrap())
+                .await
+                .unwrap();
+            // The last line (CRLF-terminated) and an unfinished one, written without letting the forwarder run.
+            write!(writer, "{round} last\r\n{round} unfinished").unwrap();
+            catch_up(std::slice::from_ref(&forwarder)).await;
+            let mut expected: Vec<String> = (0..count - 1)
+                .map(|i| format!("{round} {i} {}", "x".repeat(80)))
+                .collect();
+            expected.push(format!("{round} last"));
+            expected.push(format!("{round} unfinished"));
+            assert_eq!(taken(&mut lines), expected, "round {round}");
+        }
+        drop(writer);
+        catch_up(std::slice::from_ref(&forwarder)).await;
+        assert!(taken(&mut lines).is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn catching_up_with_a_quiet_runtime_does_not_wait() {
+        let mut child = Command::new("sh")
+            .args(["-c", "echo ready; printf 'no newline'; exec sleep 30"])
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (lines_tx, mut lines) = mpsc::unbounded_channel();
+        let forwarders = [forward_lines(direct_reader(&stdout), stdout, lines_tx)];
+        let mut got = Vec::new();
+        let began = Instant::now();
+        while got.len() < 2 {
+            assert!(began.elapsed() < Duration::from_secs(10), "{got:?}");
+            catch_up(&forwarders).await;
+            got.extend(taken(&mut lines));
+        }
+        assert_eq!(got, ["ready", "no newline"]);
+        // The pipe is empty and still open: reading it directly must not block (a blocked forwarder would never
+        // answer, however long one waits).
+        assert!(catch_up_within(&forwarders, Duration::from_secs(10)).await);
+        assert!(taken(&mut lines).is_empty());
+    }
+
+    #[test]
+    fn output_is_cut_into_lines_across_reads() {
+        let (lines_tx, mut lines) = mpsc::unbounded_channel();
+        let mut output = Output {
+            unfinished: Vec::new(),
+            lines: lines_tx,
+        };
+        output.push(b"a\nb");
+        output.push(b"c\r\n\nd\xff");
+        assert_eq!(taken(&mut lines), ["a", "bc", ""]);
+        output.finish_line();
+        output.finish_line();
+        assert_eq!(taken(&mut lines), ["d\u{fffd}"]);
+    }
 }

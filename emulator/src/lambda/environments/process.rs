@@ -48,7 +48,8 @@ impl Executor for ProcessExecutor {
         emulator_url: &str,
         on_exit: Box<dyn FnOnce(Stop) + Send>,
     ) -> Result<Box<dyn RunningEnvironment>, String> {
-        let mut child = Command::new(&self.program)
+        let mut command = Command::new(&self.program);
+        command
             .arg("agent")
             .arg("--emulator")
             .arg(emulator_url)
@@ -58,7 +59,12 @@ impl Executor for ProcessExecutor {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // NB: no environment process may outlive the emulator.
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        // The agent leads a process group of its own, which its runtime joins: stopping the environment stops
+        // both, even a runtime busy in a handler.
+        #[cfg(unix)]
+        command.process_group(0);
+        let mut child = command
             .spawn()
             .map_err(|err| format!("failed to start {} agent: {err}", self.program.display()))?;
         forward_output(child.stdout.take(), environment.clone());
@@ -86,6 +92,7 @@ async fn watch(
     let status = tokio::select! {
         status = child.wait() => status,
         _ = killed => {
+            kill_group(&child);
             let _ = child.start_kill();
             child.wait().await
         }
@@ -104,6 +111,18 @@ async fn watch(
     }
     on_exit(status.into());
 }
+
+/// Kills the agent's process group (the agent has not been waited for, so its id still names the group).
+#[cfg(unix)]
+fn kill_group(child: &Child) {
+    use rustix::process::{Pid, Signal, kill_process_group};
+    if let Some(pid) = child.id().and_then(|id| Pid::from_raw(id as i32)) {
+        let _ = kill_process_group(pid, Signal::KILL);
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(_child: &Child) {}
 
 /// Writes each line the environment prints to the emulator's log, tagged with function and request.
 fn forward_output(

@@ -289,6 +289,13 @@ class RuntimeClient {
     this.postResult(id, body).then(callback, fatal);
   }
 
+  // Output Node still queues for a full pipe is written before the result is posted, so that it belongs to this
+  // invocation's log (the agent collects what the pipes hold when the result arrives).
+  static async outputWritten() {
+    const pending = [process.stdout, process.stderr].filter((stream) => stream.writableLength > 0);
+    await Promise.all(pending.map((stream) => new Promise((resolve) => stream.write('', resolve))));
+  }
+
   // Posts a response body; one too large for the Runtime API becomes AWS's Function.ResponseSizeTooLarge.
   // NB: checked before sending too, because a server refusing a large body may reset the connection before the
   // client has read its 413.
@@ -301,6 +308,7 @@ class RuntimeClient {
       await this.postError(id, tooLarge);
       return;
     }
+    await RuntimeClient.outputWritten();
     const response = await this.request('POST', `${RUNTIME_PATH}/invocation/${encodeURIComponent(id)}/response`, body);
     if (response.status === 413) {
       await this.postError(id, tooLarge);
@@ -314,6 +322,7 @@ class RuntimeClient {
   async postError(id, response) {
     const body = JSON.stringify(response);
     const headers = { [ERROR_TYPE_HEADER]: headerSafe(response.errorType) };
+    await RuntimeClient.outputWritten();
     await this.request('POST', `${RUNTIME_PATH}/invocation/${encodeURIComponent(id)}/error`, body, headers);
   }
 
