@@ -160,15 +160,17 @@ async fn timeout_kills_the_environment_and_the_next_invocation_starts_fresh() {
         &name,
         Runtime::Nodejs20x,
         "index.handler",
-        &[("index.js", "let calls = 0; exports.handler = async (event) => { calls++; if (event.sleep) await new Promise(r => setTimeout(r, 5000)); return { calls, pid: process.pid }; };")],
+        &[("index.js", "let calls = 0; exports.handler = async (event) => { calls++; if (event.sleep) await new Promise(r => setTimeout(r, 20000)); return { calls, pid: process.pid }; };")],
         1,
     )
     .await;
     let first = body(&invoke(&client, &name, "{}").await);
     let started = Instant::now();
     let timed_out = invoke(&client, &name, r#"{"sleep": true}"#).await;
+    // NB: the bound leaves room for a loaded machine; the handler sleeps 20 s, so only the timeout ends the
+    // invocation within it.
     assert!(
-        started.elapsed() < Duration::from_secs(4),
+        started.elapsed() < Duration::from_secs(10),
         "the timeout of 1 s ended the invocation"
     );
     assert_eq!(timed_out.function_error(), Some("Unhandled"));
@@ -218,6 +220,23 @@ async fn deleting_a_function_stops_its_environment_and_removes_its_task_root() {
     }
 }
 
+/// Each invocation leaves a marker in `event.barrier` and holds until `event.parties` markers exist, so the
+/// invocations of one round overlap however late each one starts.
+const BARRIER_HANDLER: &str = r#"
+const fs = require('fs');
+const path = require('path');
+exports.handler = async (event, context) => {
+  fs.writeFileSync(path.join(event.barrier, context.awsRequestId), '');
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    const started = fs.readdirSync(event.barrier).length;
+    if (started >= event.parties) return { pid: process.pid };
+    if (Date.now() > deadline) throw new Error(`only ${started} of ${event.parties} invocations started`);
+    await new Promise(r => setTimeout(r, 20));
+  }
+};
+"#;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_invocations_get_one_environment_each_then_reuse_them() {
     let emulator = TestEmulator::start().await;
@@ -228,26 +247,34 @@ async fn concurrent_invocations_get_one_environment_each_then_reuse_them() {
         &name,
         Runtime::Nodejs20x,
         "index.handler",
-        &[("index.js", "exports.handler = async () => { await new Promise(r => setTimeout(r, 300)); return { pid: process.pid }; };")],
-        5,
+        &[("index.js", BARRIER_HANDLER)],
+        30,
     )
     .await;
-    let parallel = futures_join(&client, &name, 3).await;
+    let barriers = std::env::temp_dir().join(unique("barriers"));
+    let parallel = futures_join(&client, &name, 3, &barriers.join("first")).await;
     assert_eq!(
         parallel.len(),
         3,
         "three concurrent invocations ran in three environments"
     );
-    let again = futures_join(&client, &name, 3).await;
+    let again = futures_join(&client, &name, 3, &barriers.join("second")).await;
+    let _ = std::fs::remove_dir_all(&barriers);
     assert_eq!(again, parallel, "the same warm environments were reused");
 }
 
-async fn futures_join(client: &Client, name: &str, n: usize) -> HashSet<i64> {
+/// The pids of `n` concurrent invocations of a `BARRIER_HANDLER` function meeting in `barrier`.
+async fn futures_join(client: &Client, name: &str, n: usize, barrier: &std::path::Path) -> HashSet<i64> {
+    std::fs::create_dir_all(barrier).unwrap();
+    let payload = serde_json::json!({ "barrier": barrier, "parties": n }).to_string();
     let mut handles = Vec::new();
     for _ in 0..n {
-        let (client, name) = (client.clone(), name.to_owned());
+        let (client, name, payload) = (client.clone(), name.to_owned(), payload.clone());
         handles.push(tokio::spawn(async move {
-            body(&invoke(&client, &name, "{}").await)["pid"].as_i64().unwrap()
+            let output = invoke(&client, &name, &payload).await;
+            let result = body(&output);
+            assert!(output.function_error().is_none(), "{result}");
+            result["pid"].as_i64().unwrap()
         }));
     }
     let mut pids = HashSet::new();

@@ -566,28 +566,33 @@ async fn trimmed_records_and_expired_iterators_get_aws_errors() {
     let table = unique("trimmed");
     let arn = table_with_stream(&client, &table).await;
     put(&client, &table, "old").await;
-    let shard = streams
+    let description = streams
         .describe_stream()
         .stream_arn(&arn)
         .send()
         .await
         .unwrap()
         .stream_description
-        .unwrap()
-        .shards()[0]
-        .shard_id()
-        .unwrap()
-        .to_owned();
-    let early = streams
-        .get_shard_iterator()
-        .stream_arn(&arn)
-        .shard_id(&shard)
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap()
-        .shard_iterator
         .unwrap();
+    let first_shard = &description.shards()[0];
+    let shard = first_shard.shard_id().unwrap().to_owned();
+    let starting: u128 = first_shard
+        .sequence_number_range()
+        .unwrap()
+        .starting_sequence_number()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // "old" is the shard's first record. An iterator at it is built rather than requested: by the time a
+    // GetShardIterator call is served on a loaded machine, the 100 ms retention may already have trimmed "old",
+    // and TRIM_HORIZON would then point past it.
+    let early = dynastream::streams::store::ShardIterator {
+        stream_arn: arn.clone(),
+        shard_id: shard.clone(),
+        position: starting,
+        issued_ms: jiff::Timestamp::now().as_millisecond(),
+    }
+    .encode();
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     put(&client, &table, "new").await;
     let (code, message) = error_of(streams.get_records().shard_iterator(&early).send().await).await;

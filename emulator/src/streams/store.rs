@@ -598,14 +598,26 @@ mod tests {
         );
     }
 
+    /// Long enough that the calls below, which roll over and trim at `Instant::now()`, never reach it: the tests
+    /// drive `roll_over` and `trim` with explicit instants instead, so OS preemption cannot change the outcome.
+    const LONG: Duration = Duration::from_secs(3600);
+
     #[test]
     fn shard_rolls_over_after_its_lifetime_with_lineage_and_contiguous_sequences() {
         let stream = stream(StreamSettings {
-            shard_lifetime: Duration::from_millis(20),
+            shard_lifetime: LONG,
             ..StreamSettings::default()
         });
         stream.append(None, Some(&item("a", "1")), false);
-        std::thread::sleep(Duration::from_millis(30));
+        {
+            let mut state = stream.state.lock();
+            let opened = state.shards[0].opened;
+            stream.roll_over(&mut state, opened + LONG - Duration::from_millis(1));
+            assert_eq!(state.shards.len(), 1, "no rollover before the lifetime is up");
+            stream.roll_over(&mut state, opened + LONG);
+            assert_eq!(state.shards.len(), 2, "rollover once the lifetime is up");
+        }
+        // NB: the child opened at `opened + LONG`, in the future, so appending now does not roll it over.
         stream.append(None, Some(&item("b", "1")), false);
         let shards = stream.shards();
         assert_eq!(shards.len(), 2);
@@ -628,13 +640,21 @@ mod tests {
     #[test]
     fn records_past_retention_are_trimmed_and_reading_them_is_refused() {
         let stream = stream(StreamSettings {
-            retention: Duration::from_millis(20),
+            retention: LONG,
             ..StreamSettings::default()
         });
         stream.append(None, Some(&item("a", "1")), false);
         let shard = stream.shards()[0].clone();
-        std::thread::sleep(Duration::from_millis(30));
+        // NB: a sleep only ever lasts at least this long, so "b" is stored strictly later than "a".
+        std::thread::sleep(Duration::from_millis(2));
         stream.append(None, Some(&item("b", "1")), false);
+        {
+            let mut state = stream.state.lock();
+            let b_at = state.shards[0].records[1].at;
+            // The instant "b" is exactly as old as retention: it is kept, "a" (older) is not.
+            stream.trim(&mut state, b_at + LONG);
+            assert_eq!(state.shards[0].records.len(), 1);
+        }
         let err = stream
             .read(&shard.id, shard.starting, 10, usize::MAX)
             .unwrap_err();
@@ -644,6 +664,8 @@ mod tests {
             .unwrap();
         let read = stream.read(&shard.id, position, 10, usize::MAX).unwrap();
         assert_eq!(read.records.len(), 1, "only the record within retention is left");
+        let record: serde_json::Value = serde_json::from_str(read.records[0].json()).unwrap();
+        assert_eq!(record["dynamodb"]["Keys"]["pk"]["S"], "b");
     }
 
     #[test]
