@@ -208,7 +208,6 @@ pub async fn run(args: AgentArgs) -> Result<(), AgentError> {
 
     // Init: until the runtime asks for its first invocation, reports an init error, dies, or takes too long.
     let mut init_error = None;
-    let mut pending_logs = String::new();
     tokio::select! {
         () = handle.ready() => {}
         error = handle.init_error() => init_error = Some(error),
@@ -224,6 +223,7 @@ pub async fn run(args: AgentArgs) -> Result<(), AgentError> {
     let init_duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     // A pre-started environment's init was not spent by any invocation: none of them is a cold start.
     let mut first = !config.prestarted;
+    let mut invoked = false;
 
     loop {
         let body = emulator.get("/next").await?;
@@ -231,7 +231,16 @@ pub async fn run(args: AgentArgs) -> Result<(), AgentError> {
             url: args.emulator.clone(),
             detail: format!("bad invocation: {e}"),
         })?;
-        let mut logs = std::mem::take(&mut pending_logs);
+        let mut logs = String::new();
+        if next.wants_logs {
+            // Output still in the pipes is the init's (before the first invocation), which the first log shows
+            // as AWS's does, or the previous invocation's, which this log must not.
+            catch_up(&forwarders).await;
+            if invoked {
+                drain(&mut lines, &mut String::new());
+            }
+        }
+        invoked = true;
         drain(&mut lines, &mut logs);
         logs.push_str(&format!(
             "START RequestId: {} Version: {}\n",
@@ -332,12 +341,6 @@ pub async fn run(args: AgentArgs) -> Result<(), AgentError> {
         emulator
             .call(Method::POST, &format!("/result/{request_id}"), Bytes::from(body))
             .await?;
-        if !next.wants_logs {
-            // Nobody reads this log: its last lines are collected after the result (off the invocation's
-            // latency), still before the next START, and dropped (they were printed already).
-            catch_up(&forwarders).await;
-            drain(&mut lines, &mut String::new());
-        }
     }
 }
 
