@@ -19,7 +19,7 @@
 //! the image, and find the AWS SDK the runtime ships in [`SDK_CACHE`] (`DYNASTREAM_CACHE`), where the image must
 //! have installed it beforehand with `dynastream runtimes install` (the root file system is read-only).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -368,6 +368,7 @@ impl Shared {
                 .default_backoff()
                 .boxed();
             let mut listed = Vec::new();
+            let mut created_before = HashSet::new();
             loop {
                 let event = match events.try_next().await {
                     Ok(Some(event)) => event,
@@ -379,12 +380,19 @@ impl Shared {
                 };
                 let Some(shared) = shared.upgrade() else { break };
                 match event {
-                    watcher::Event::Init => listed.clear(),
+                    watcher::Event::Init => {
+                        listed.clear();
+                        // The list is requested after this event: pods created by now are in it unless deleted;
+                        // one created meanwhile may be missing from it and is not judged by it.
+                        created_before = shared.created();
+                    }
                     watcher::Event::InitApply(pod) => {
                         listed.push(pod.metadata.name.clone().unwrap_or_default());
                         shared.observe(&client, &namespace, &pod, false);
                     }
-                    watcher::Event::InitDone => shared.vanished(&client, &namespace, &listed),
+                    watcher::Event::InitDone => {
+                        shared.vanished(&client, &namespace, &created_before, &listed)
+                    }
                     watcher::Event::Apply(pod) => shared.observe(&client, &namespace, &pod, false),
                     watcher::Event::Delete(pod) => shared.observe(&client, &namespace, &pod, true),
                 }
@@ -440,15 +448,32 @@ impl Shared {
         }
     }
 
-    /// After a relist: created pods that are not listed any more were deleted while the watch was down.
-    fn vanished(&self, client: &Client, namespace: &str, listed: &[String]) {
+    /// The environments whose pods were created.
+    fn created(&self) -> HashSet<String> {
+        let pods = self.pods.lock();
+        pods.iter()
+            .filter(|(_, tracked)| tracked.created)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// After a relist: pods created before it (`created_before`) that are not listed any more were deleted while
+    /// the watch was down.
+    fn vanished(
+        &self,
+        client: &Client,
+        namespace: &str,
+        created_before: &HashSet<String>,
+        listed: &[String],
+    ) {
         let gone: Vec<Tracked> = {
             let mut pods = self.pods.lock();
-            let ids: Vec<String> = pods
-                .iter()
-                .filter(|(_, tracked)| tracked.created && !listed.contains(&tracked.pod))
-                .map(|(id, _)| id.clone())
-                .collect();
+            let ids = unlisted(
+                pods.iter()
+                    .map(|(id, tracked)| (id.as_str(), tracked.pod.as_str())),
+                created_before,
+                listed,
+            );
             ids.iter().filter_map(|id| pods.remove(id)).collect()
         };
         for mut tracked in gone {
@@ -458,6 +483,19 @@ impl Shared {
             }
         }
     }
+}
+
+/// Of the tracked (environment id, pod name) pairs, the environments created before a relist whose pods it did
+/// not list.
+fn unlisted<'a>(
+    tracked: impl Iterator<Item = (&'a str, &'a str)>,
+    created_before: &HashSet<String>,
+    listed: &[String],
+) -> Vec<String> {
+    tracked
+        .filter(|(id, pod)| created_before.contains(*id) && !listed.iter().any(|l| l == pod))
+        .map(|(id, _)| id.to_owned())
+        .collect()
 }
 
 /// Waiting reasons that say the runtime container's image cannot be had.
@@ -803,6 +841,16 @@ mod tests {
             problem.starts_with("no image is configured for the python3.12 runtime"),
             "{problem}"
         );
+    }
+
+    #[test]
+    fn a_relist_judges_only_pods_created_before_it() {
+        let created_before = HashSet::from(["a".to_owned(), "b".to_owned()]);
+        let listed = ["pod-b".to_owned()];
+        // "a" was deleted while the watch was down; "c" was created after the list was requested, so its
+        // absence from the list says nothing.
+        let tracked = [("a", "pod-a"), ("b", "pod-b"), ("c", "pod-c")];
+        assert_eq!(unlisted(tracked.into_iter(), &created_before, &listed), ["a"]);
     }
 
     #[test]
