@@ -516,3 +516,58 @@ async fn guide_handler_runs_with_the_cli_as_the_guide_writes_it() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invocation_whose_caller_went_away_still_ends_and_frees_its_environment() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let name = unique("abandoned");
+    create(
+        &client,
+        &name,
+        Runtime::Python312,
+        "index.handler",
+        &[(
+            "index.py",
+            "import os, time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return os.getpid()\n",
+        )],
+        30,
+    )
+    .await;
+    client
+        .put_function_concurrency()
+        .function_name(&name)
+        .reserved_concurrent_executions(1)
+        .send()
+        .await
+        .unwrap();
+    let first = body(&invoke(&client, &name, "{}").await);
+    // The caller gives up while the handler runs, and its connection closes.
+    let abandoned = tokio::time::timeout(
+        Duration::from_millis(500),
+        invoke(&client, &name, r#"{"sleep": 2}"#),
+    )
+    .await;
+    assert!(abandoned.is_err(), "the caller gave up first");
+    // With the one environment the reserved concurrency allows, later invocations are throttled until the
+    // abandoned one ends; then they run, in the same environment.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let again = loop {
+        let output = client
+            .invoke()
+            .function_name(&name)
+            .payload(Blob::new(b"{}".to_vec()))
+            .send()
+            .await;
+        match output {
+            Ok(output) => break body(&output),
+            Err(err) => {
+                let err = err.into_service_error();
+                assert!(err.is_too_many_requests_exception(), "{err:?}");
+                assert!(Instant::now() < deadline, "the environment was never freed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    assert_eq!(again, first, "the same environment ran it");
+}

@@ -189,16 +189,23 @@ async fn invoke_request(
             Ok((StatusCode::ACCEPTED, [("x-amzn-requestid", request_id)]).into_response())
         }
         InvocationType::RequestResponse => {
-            let outcome = invoke_function(
-                services,
-                &function,
-                &deployment,
-                payload,
-                request_id,
-                client_context,
-                wants_logs,
-            )
-            .await?;
+            // The invocation runs to its end even when the caller goes away (as on AWS), so that its environment
+            // is released rather than held by a dropped request.
+            let services = services.clone();
+            let outcome = tokio::spawn(async move {
+                invoke_function(
+                    &services,
+                    &function,
+                    &deployment,
+                    payload,
+                    request_id,
+                    client_context,
+                    wants_logs,
+                )
+                .await
+            })
+            .await
+            .map_err(|err| LambdaError::internal(format!("the invocation failed: {err}")))??;
             let mut response = Response::new(axum::body::Body::from(outcome.payload));
             let headers = response.headers_mut();
             let mut set = |name: &'static str, value: &str| {
