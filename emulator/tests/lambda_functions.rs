@@ -10,8 +10,8 @@ use aws_sdk_lambda::{
     error::{ProvideErrorMetadata, SdkError},
     primitives::Blob,
     types::{
-        Architecture, Environment, FunctionCode, FunctionVersion, LastUpdateStatus, LogFormat, LoggingConfig,
-        PackageType, Runtime, State, TracingMode,
+        Architecture, DeadLetterConfig, Environment, FunctionCode, FunctionVersion, LastUpdateStatus,
+        LogFormat, LoggingConfig, PackageType, Runtime, State, TracingMode,
     },
 };
 use base64::Engine;
@@ -1791,4 +1791,59 @@ async fn aws_cli_creates_function_as_the_guide_writes_it() {
     let got: serde_json::Value = serde_json::from_slice(&get.stdout).unwrap();
     assert_eq!(got["Configuration"]["State"], "Active");
     assert_eq!(got["Code"]["RepositoryType"], "S3");
+}
+
+#[tokio::test]
+async fn dead_letter_target_and_kms_key_are_kept_reported_and_removed_when_emptied() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let name = unique("dlq");
+    let queue = "arn:aws:sqs:us-east-1:000000000000:failed-events";
+    let key = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let created = create(&client, &name)
+        .dead_letter_config(DeadLetterConfig::builder().target_arn(queue).build())
+        .kms_key_arn(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.dead_letter_config().and_then(|d| d.target_arn()),
+        Some(queue)
+    );
+    assert_eq!(created.kms_key_arn(), Some(key));
+    let read = client
+        .get_function_configuration()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        read.dead_letter_config().and_then(|d| d.target_arn()),
+        Some(queue)
+    );
+    assert_eq!(read.kms_key_arn(), Some(key));
+
+    let updated = client
+        .update_function_configuration()
+        .function_name(&name)
+        .dead_letter_config(DeadLetterConfig::builder().target_arn("").build())
+        .kms_key_arn("")
+        .send()
+        .await
+        .unwrap();
+    assert!(updated.dead_letter_config().is_none());
+    assert!(updated.kms_key_arn().is_none());
+
+    let (code, message, status) = failure(
+        create(&client, &unique("dlq"))
+            .dead_letter_config(DeadLetterConfig::builder().target_arn("failed-events").build())
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("ValidationException", 400));
+    assert_eq!(
+        message,
+        "1 validation error detected: Value 'failed-events' at 'deadLetterConfig.targetArn' failed to satisfy \
+         constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()"
+    );
 }

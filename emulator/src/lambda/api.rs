@@ -26,11 +26,11 @@ use super::{
         MAX_TAGS, NameShape,
     },
     wire::{
-        Concurrency, CreateFunctionRequest, EnvironmentResponse, EphemeralStorage, FunctionCodeLocation,
-        FunctionConfiguration, GetFunctionResponse, Layer, ListFunctionsResponse, ListTagsResponse,
-        ListVersionsByFunctionResponse, LoggingConfig, LoggingConfigRequest, PublishVersionRequest,
-        PutFunctionConcurrencyRequest, RuntimeVersionConfig, SnapStart, TagResourceRequest, TracingConfig,
-        UpdateFunctionCodeRequest, UpdateFunctionConfigurationRequest,
+        Concurrency, CreateFunctionRequest, DeadLetterConfig, EnvironmentResponse, EphemeralStorage,
+        FunctionCodeLocation, FunctionConfiguration, GetFunctionResponse, Layer, ListFunctionsResponse,
+        ListTagsResponse, ListVersionsByFunctionResponse, LoggingConfig, LoggingConfigRequest,
+        PublishVersionRequest, PutFunctionConcurrencyRequest, RuntimeVersionConfig, SnapStart,
+        TagResourceRequest, TracingConfig, UpdateFunctionCodeRequest, UpdateFunctionConfigurationRequest,
     },
 };
 use crate::edge::{RequestContext, Services};
@@ -593,6 +593,13 @@ fn operation_name(method: &Method, path: &str) -> Option<&'static str> {
 // ---- operations (HTTP-free) ----
 
 /// The operations, one per AWS operation, free of HTTP: they take the caller's context and the parsed input and
+/// A dead-letter setting for this target; none for no target or an empty one.
+fn dead_letter(target: Option<&str>) -> Option<DeadLetterConfig> {
+    target.filter(|t| !t.is_empty()).map(|t| DeadLetterConfig {
+        target_arn: Some(t.to_owned()),
+    })
+}
+
 /// return the output or AWS's error.
 mod ops {
     use super::*;
@@ -781,6 +788,31 @@ mod ops {
                 self.0.push(format!(
                 "Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
                 allowed.join(", ")
+            ));
+            }
+        }
+
+        /// DeadLetterConfig and KMSKeyArn; the dead-letter target, if any.
+        fn dead_letter_and_key<'a>(
+            &mut self,
+            dead_letter: &'a Option<DeadLetterConfig>,
+            key: &Option<String>,
+        ) -> Option<&'a str> {
+            let target = dead_letter.as_ref().and_then(|d| d.target_arn.as_deref());
+            self.optional_arn("deadLetterConfig.targetArn", target);
+            self.optional_arn("kMSKeyArn", key.as_deref());
+            target
+        }
+
+        /// An ARN or nothing, as DeadLetterConfig.TargetArn and KMSKeyArn take.
+        fn optional_arn(&mut self, member: &str, value: Option<&str>) {
+            if let Some(value) = value
+                && !(value.is_empty() || functions::is_any_arn(value))
+            {
+                self.0.push(format!(
+                "Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy regular expression \
+                 pattern: {}",
+                functions::OPTIONAL_ARN_PATTERN
             ));
             }
         }
@@ -1064,6 +1096,8 @@ mod ops {
         let apply_on = input.snap_start.as_ref().and_then(|s| s.apply_on.as_deref());
         constraints.one_of("snapStart.applyOn", apply_on, &["PublishedVersions", "None"]);
         constraints.logging(input.logging_config.as_ref());
+        let dead_letter_target =
+            constraints.dead_letter_and_key(&input.dead_letter_config, &input.kms_key_arn);
         constraints.finish()?;
 
         if input.package_type.as_deref() == Some("Image") {
@@ -1136,6 +1170,8 @@ mod ops {
             runtime_version_config: Some(RuntimeVersionConfig {
                 runtime_version_arn: functions::runtime_version_arn(&ctx.region, &runtime),
             }),
+            dead_letter_config: dead_letter(dead_letter_target),
+            kms_key_arn: input.kms_key_arn.clone().filter(|arn| !arn.is_empty()),
             ..FunctionConfiguration::default()
         };
         settle(lambda, &mut config);
@@ -1440,6 +1476,8 @@ mod ops {
         let apply_on = input.snap_start.as_ref().and_then(|s| s.apply_on.as_deref());
         constraints.one_of("snapStart.applyOn", apply_on, &["PublishedVersions", "None"]);
         constraints.logging(input.logging_config.as_ref());
+        let dead_letter_target =
+            constraints.dead_letter_and_key(&input.dead_letter_config, &input.kms_key_arn);
         constraints.finish()?;
         let function = find(lambda, ctx, &parsed, false)?;
         if let Some(err) = input.runtime.as_deref().and_then(functions::runtime_error) {
@@ -1497,6 +1535,13 @@ mod ops {
             }
             if let Some(logging) = &input.logging_config {
                 config.logging_config = merge_logging(&config.logging_config, logging)?;
+            }
+            // An empty TargetArn or KMSKeyArn removes the setting.
+            if input.dead_letter_config.is_some() {
+                config.dead_letter_config = dead_letter(dead_letter_target);
+            }
+            if let Some(arn) = &input.kms_key_arn {
+                config.kms_key_arn = Some(arn.clone()).filter(|arn| !arn.is_empty());
             }
             config.last_modified = functions::last_modified_now();
             config.revision_id = new_revision_id();

@@ -42,6 +42,8 @@ pub const NAMESPACED_NAME_PATTERN: &str = r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eus
 pub const FUNCTION_NAME_PATTERN: &str = r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?";
 /// The `qualifier` pattern.
 pub const QUALIFIER_PATTERN: &str = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+";
+/// DeadLetterConfig.TargetArn's and KMSKeyArn's pattern: any ARN, or nothing.
+pub const OPTIONAL_ARN_PATTERN: &str = r"(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()";
 /// The `role` pattern.
 pub const ROLE_PATTERN: &str = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+";
 
@@ -699,6 +701,24 @@ fn is_region(region: &str) -> bool {
 }
 
 // ---- what a function is made of ----
+
+/// Whether `arn` matches the ARN branch of [`OPTIONAL_ARN_PATTERN`].
+pub fn is_any_arn(arn: &str) -> bool {
+    let Some(rest) = arn.strip_prefix("arn:") else {
+        return false;
+    };
+    let Some((partition, rest)) = rest.split_once(':') else {
+        return false;
+    };
+    let Some((service, _)) = rest.split_once(':') else {
+        return false;
+    };
+    is_partition(partition)
+        && !service.is_empty()
+        && service
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
+}
 
 /// Whether `role` matches [`ROLE_PATTERN`].
 pub fn is_role_arn(role: &str) -> bool {

@@ -54,6 +54,20 @@ pub struct FunctionConfiguration {
     pub logging_config: LoggingConfig,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime_version_config: Option<RuntimeVersionConfig>,
+    /// Kept and reported; dynastream has no queue or topic to send failed asynchronous events to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_letter_config: Option<DeadLetterConfig>,
+    /// Kept and reported; environment variables are not encrypted here.
+    #[serde(rename = "KMSKeyArn", skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+}
+
+/// Where failed asynchronous invocations go (an SQS queue or SNS topic ARN).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeadLetterConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_arn: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -185,6 +199,9 @@ pub struct CreateFunctionRequest {
     pub ephemeral_storage: Option<EphemeralStorageRequest>,
     pub snap_start: Option<SnapStartRequest>,
     pub logging_config: Option<LoggingConfigRequest>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
+    #[serde(rename = "KMSKeyArn")]
+    pub kms_key_arn: Option<String>,
 }
 
 /// UpdateFunctionCode's body.
@@ -222,6 +239,9 @@ pub struct UpdateFunctionConfigurationRequest {
     pub ephemeral_storage: Option<EphemeralStorageRequest>,
     pub snap_start: Option<SnapStartRequest>,
     pub logging_config: Option<LoggingConfigRequest>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
+    #[serde(rename = "KMSKeyArn")]
+    pub kms_key_arn: Option<String>,
 }
 
 /// PublishVersion's body.
