@@ -571,3 +571,49 @@ async fn an_invocation_whose_caller_went_away_still_ends_and_frees_its_environme
     };
     assert_eq!(again, first, "the same environment ran it");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_version_keeps_the_other_versions_environments_warm() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let name = unique("versions");
+    create(
+        &client,
+        &name,
+        Runtime::Python312,
+        "index.handler",
+        &[(
+            "index.py",
+            "import os\ndef handler(event, context):\n    return os.getpid()\n",
+        )],
+        10,
+    )
+    .await;
+    client
+        .publish_version()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let latest = body(&invoke(&client, &name, "{}").await);
+    let version = client
+        .invoke()
+        .function_name(&name)
+        .qualifier("1")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(body(&version), latest, "each version has environments of its own");
+    client
+        .delete_function()
+        .function_name(&name)
+        .qualifier("1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        body(&invoke(&client, &name, "{}").await),
+        latest,
+        "$LATEST's warm environment ran it"
+    );
+}

@@ -1589,7 +1589,7 @@ mod ops {
             Some(n) => {
                 let removed = function.write(|state| state.versions.remove(&n));
                 if removed.is_some() {
-                    lambda.on_function_changed(&function);
+                    lambda.on_version_deleted(&function, &n.to_string());
                 }
             }
             None => {

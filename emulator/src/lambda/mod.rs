@@ -98,6 +98,12 @@ impl Lambda {
         self.environments.keep_warm(function);
     }
 
+    /// Retires the execution environments of a deleted version of a function; the others stay.
+    pub fn on_version_deleted(&self, function: &std::sync::Arc<functions::Function>, version: &str) {
+        self.environments.retire_deployments(&function.arn, Some(version));
+        self.environments.keep_warm(function);
+    }
+
     /// Stops the execution environments of a deleted function (busy ones when their invocation ends) and its
     /// warm pool.
     pub fn on_function_deleted(&self, function: &functions::Function) {

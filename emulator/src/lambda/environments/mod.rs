@@ -551,12 +551,19 @@ impl Environments {
 
     /// Retires every environment of `function_arn`: idle ones stop now, busy ones when their invocation ends.
     pub fn retire_function(&self, function_arn: &str) {
+        self.retire_deployments(function_arn, None);
+    }
+
+    /// Retires the environments of `function_arn` that run `version` (all of them for none): idle ones stop now,
+    /// busy ones when their invocation ends.
+    pub fn retire_deployments(&self, function_arn: &str, version: Option<&str>) {
         let environments: Vec<Arc<Environment>> = {
             let state = self.state.lock();
             state
                 .environments
                 .values()
                 .filter(|e| e.key.function_arn == function_arn)
+                .filter(|e| version.is_none_or(|v| e.key.version == v))
                 .cloned()
                 .collect()
         };
