@@ -517,6 +517,13 @@ async fn guide_handler_runs_with_the_cli_as_the_guide_writes_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Sleeps `event.sleep` seconds (if given), then answers its process id, which tells environments apart.
+const SLEEPY_PID: &str = "import os, time
+def handler(event, context):
+    time.sleep(event.get('sleep', 0))
+    return os.getpid()
+";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invocation_whose_caller_went_away_still_ends_and_frees_its_environment() {
     let emulator = TestEmulator::start().await;
@@ -527,10 +534,7 @@ async fn an_invocation_whose_caller_went_away_still_ends_and_frees_its_environme
         &name,
         Runtime::Python312,
         "index.handler",
-        &[(
-            "index.py",
-            "import os, time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return os.getpid()\n",
-        )],
+        &[("index.py", SLEEPY_PID)],
         30,
     )
     .await;
@@ -582,10 +586,7 @@ async fn deleting_a_version_keeps_the_other_versions_environments_warm() {
         &name,
         Runtime::Python312,
         "index.handler",
-        &[(
-            "index.py",
-            "import os\ndef handler(event, context):\n    return os.getpid()\n",
-        )],
+        &[("index.py", SLEEPY_PID)],
         10,
     )
     .await;
