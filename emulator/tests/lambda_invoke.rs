@@ -165,14 +165,8 @@ async fn timeout_kills_the_environment_and_the_next_invocation_starts_fresh() {
     )
     .await;
     let first = body(&invoke(&client, &name, "{}").await);
-    let started = Instant::now();
+    // The handler sleeps 20 s: only the timeout (1 s) ends the invocation with the answer below.
     let timed_out = invoke(&client, &name, r#"{"sleep": true}"#).await;
-    // NB: the bound leaves room for a loaded machine; the handler sleeps 20 s, so only the timeout ends the
-    // invocation within it.
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "the timeout of 1 s ended the invocation"
-    );
     assert_eq!(timed_out.function_error(), Some("Unhandled"));
     let message = body(&timed_out)["errorMessage"].as_str().unwrap().to_owned();
     assert!(
@@ -548,14 +542,15 @@ async fn an_invocation_whose_caller_went_away_still_ends_and_frees_its_environme
     let first = body(&invoke(&client, &name, "{}").await);
     // The caller gives up while the handler runs, and its connection closes.
     let abandoned = tokio::time::timeout(
-        Duration::from_millis(500),
-        invoke(&client, &name, r#"{"sleep": 2}"#),
+        Duration::from_millis(1000),
+        invoke(&client, &name, r#"{"sleep": 4}"#),
     )
     .await;
     assert!(abandoned.is_err(), "the caller gave up first");
     // With the one environment the reserved concurrency allows, later invocations are throttled until the
     // abandoned one ends; then they run, in the same environment.
     let deadline = Instant::now() + Duration::from_secs(20);
+    let mut throttled = 0;
     let again = loop {
         let output = client
             .invoke()
@@ -569,15 +564,20 @@ async fn an_invocation_whose_caller_went_away_still_ends_and_frees_its_environme
                 let err = err.into_service_error();
                 assert!(err.is_too_many_requests_exception(), "{err:?}");
                 assert!(Instant::now() < deadline, "the environment was never freed");
+                throttled += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     };
+    assert!(
+        throttled > 0,
+        "the abandoned invocation held the environment while it ran"
+    );
     assert_eq!(again, first, "the same environment ran it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_a_version_keeps_the_other_versions_environments_warm() {
+async fn changing_latest_or_deleting_a_version_keeps_the_other_versions_environments_warm() {
     let emulator = TestEmulator::start().await;
     let client = emulator.lambda();
     let name = unique("versions");
@@ -596,15 +596,28 @@ async fn deleting_a_version_keeps_the_other_versions_environments_warm() {
         .send()
         .await
         .unwrap();
-    let latest = body(&invoke(&client, &name, "{}").await);
-    let version = client
-        .invoke()
+    let invoke_version = || async {
+        let output = client
+            .invoke()
+            .function_name(&name)
+            .qualifier("1")
+            .send()
+            .await
+            .unwrap();
+        body(&output)
+    };
+    let version = invoke_version().await;
+    // A change of $LATEST leaves the published version's environment warm.
+    client
+        .update_function_configuration()
         .function_name(&name)
-        .qualifier("1")
+        .description("changed")
         .send()
         .await
         .unwrap();
-    assert_ne!(body(&version), latest, "each version has environments of its own");
+    assert_eq!(invoke_version().await, version, "version 1's environment stayed");
+    let latest = body(&invoke(&client, &name, "{}").await);
+    assert_ne!(version, latest, "each version has environments of its own");
     client
         .delete_function()
         .function_name(&name)

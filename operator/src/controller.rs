@@ -271,7 +271,6 @@ impl Context {
         owners
     }
 
-    /// Whether the resource was applied to this emulator run and has not changed since.
     /// The status last applied, when the resource was applied to this emulator run and has not changed since.
     fn current_status<S: DeserializeOwned>(&self, key: &Key, fingerprint: u64, boot_id: &str) -> Option<S> {
         let resync = Duration::from_secs(self.config.resync_seconds);
@@ -710,7 +709,6 @@ async fn reconcile_mapping(object: Arc<EventSourceMapping>, context: Arc<Context
                 status.delivery = Some(inspection.delivery());
             }
         }
-        let status: EventSourceMappingStatus = status;
         Ok(Step {
             status,
             outcome,

@@ -292,7 +292,7 @@ impl Cluster {
             hashed.push(stripped);
         }
         hashed.push(dockerfile.to_owned());
-        let hash = sha256_hex(&hashed, &self.base_image);
+        let hash = content_hash(&hashed, &self.base_image);
         let tag = format!("localhost/dynastream:dev-{}", &hash[..12]);
         docker_up();
         let in_docker = Command::new(DOCKER)
@@ -646,14 +646,9 @@ fn checked(what: &str, output: Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// The sha256 of the files' contents, in order, and then `extra`, in hex (coreutils' `sha256sum`: hashing
-/// tens of megabytes in an unoptimised test build would take seconds).
-/// The sha256 (hex) of the files' contents and `extra`, e.g. for an image tag that changes with its inputs.
+/// The sha256 (hex) of the files' contents, in order, and then `extra`, e.g. for an image tag that changes with
+/// its inputs (coreutils' `sha256sum`: hashing tens of megabytes in an unoptimised test build would take seconds).
 pub fn content_hash(files: &[PathBuf], extra: &str) -> String {
-    sha256_hex(files, extra)
-}
-
-fn sha256_hex(files: &[PathBuf], extra: &str) -> String {
     let mut child = Command::new("sha256sum")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

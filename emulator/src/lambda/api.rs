@@ -592,7 +592,6 @@ fn operation_name(method: &Method, path: &str) -> Option<&'static str> {
 
 // ---- operations (HTTP-free) ----
 
-/// The operations, one per AWS operation, free of HTTP: they take the caller's context and the parsed input and
 /// A dead-letter setting for this target; none for no target or an empty one.
 fn dead_letter(target: Option<&str>) -> Option<DeadLetterConfig> {
     target.filter(|t| !t.is_empty()).map(|t| DeadLetterConfig {
@@ -600,6 +599,7 @@ fn dead_letter(target: Option<&str>) -> Option<DeadLetterConfig> {
     })
 }
 
+/// The operations, one per AWS operation, free of HTTP: they take the caller's context and the parsed input and
 /// return the output or AWS's error.
 mod ops {
     use super::*;

@@ -91,10 +91,12 @@ impl Lambda {
         }
     }
 
-    /// Retires the execution environments of a function whose code or configuration changed, so the next
-    /// invocation runs the new deployment, and refills its warm pool with that deployment.
+    /// Retires the execution environments of a function's $LATEST, whose code, configuration or RevisionId
+    /// changed, so the next invocation runs the new deployment, and refills its warm pool with that deployment.
+    /// Published versions do not change: their environments stay.
     pub fn on_function_changed(&self, function: &std::sync::Arc<functions::Function>) {
-        self.environments.retire_function(&function.arn);
+        self.environments
+            .retire_deployments(&function.arn, Some(functions::LATEST));
         self.environments.keep_warm(function);
     }
 

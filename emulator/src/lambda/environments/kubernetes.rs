@@ -250,7 +250,10 @@ impl Executor for KubernetesExecutor {
                 Api::<Pod>::namespaced(client, &context.namespace)
                     .create(&PostParams::default(), &pod)
                     .await
-                    .map_err(|e| format!("failed to create pod {}: {e}", context.namespace))
+                    .map_err(|e| {
+                        let name = pod.metadata.name.as_deref().unwrap_or_default();
+                        format!("failed to create pod {name} in {}: {e}", context.namespace)
+                    })
             }
             .await;
             let failed = {
