@@ -631,3 +631,85 @@ async fn changing_latest_or_deleting_a_version_keeps_the_other_versions_environm
         "$LATEST's warm environment ran it"
     );
 }
+
+/// An emulator whose environments' agents start `delay_secs` late, as a pod does while its image is pulled,
+/// environments allowed `start_timeout` to start, and a node function with `timeout` there; with the agent
+/// program, and the file where it writes its pid.
+async fn slow_start(
+    delay_secs: u32,
+    start_timeout: Duration,
+    timeout: i32,
+) -> (TestEmulator, String, std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let pid_file = std::env::temp_dir().join(unique("slow-agent-pid"));
+    let script = std::env::temp_dir().join(unique("slow-agent"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\nsleep {delay_secs}\nexec '{}' \"$@\"\n",
+            pid_file.display(),
+            env!("CARGO_BIN_EXE_dynastream")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut settings = dynastream::server::Settings::default();
+    settings.lambda.agent_program = Some(script.clone());
+    settings.lambda.environments.start_timeout = start_timeout;
+    let emulator = TestEmulator::start_with(settings).await;
+    let name = unique("slow-start");
+    create(
+        &emulator.lambda(),
+        &name,
+        Runtime::Nodejs20x,
+        "index.handler",
+        &[("index.js", "exports.handler = async () => ({ ok: true });")],
+        timeout,
+    )
+    .await;
+    (emulator, name, script, pid_file)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_environment_slow_to_start_does_not_spend_the_function_timeout() {
+    // Longer than the function's timeout and the runtime's 10 s init together.
+    let (emulator, name, script, pid_file) = slow_start(17, Duration::from_secs(300), 1).await;
+    let output = invoke(&emulator.lambda(), &name, "{}").await;
+    assert_eq!(output.function_error(), None, "{:?}", body(&output));
+    assert_eq!(body(&output), serde_json::json!({ "ok": true }));
+    let _ = std::fs::remove_file(script);
+    let _ = std::fs::remove_file(pid_file);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_environment_that_does_not_start_in_time_fails_the_invocation_and_is_stopped() {
+    let (emulator, name, script, pid_file) = slow_start(120, Duration::from_secs(2), 3).await;
+    let err = emulator
+        .lambda()
+        .invoke()
+        .function_name(&name)
+        .customize()
+        .config_override(
+            aws_sdk_lambda::Config::builder()
+                .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled()),
+        )
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_service_exception(), "{err:?}");
+    assert_eq!(
+        aws_sdk_lambda::error::ProvideErrorMetadata::message(&err),
+        Some(format!("the execution environment of {name} did not start within 2 seconds").as_str())
+    );
+    // The environment's process (still in its start-up) was stopped with it.
+    let pid = std::fs::read_to_string(&pid_file).expect("the agent program ran and wrote its pid");
+    let proc = std::path::PathBuf::from(format!("/proc/{}", pid.trim()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while proc.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!proc.exists(), "the slow agent {} still runs", pid.trim());
+    let _ = std::fs::remove_file(script);
+    let _ = std::fs::remove_file(pid_file);
+}

@@ -63,6 +63,14 @@ impl LambdaError {
         )
     }
 
+    /// 500 ServiceException that tells the client why: the emulator could not run an invocation for a reason
+    /// its user can act on (an environment that would not start), unlike an internal fault.
+    pub fn service(message: impl Into<String>) -> Self {
+        let message = message.into();
+        tracing::warn!("{message}");
+        Self::new("ServiceException", 500, message)
+    }
+
     /// Adds a top-level member to the body.
     pub fn with(mut self, key: &str, value: Value) -> Self {
         self.extra.insert(key.to_owned(), value);

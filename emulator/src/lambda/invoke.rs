@@ -17,7 +17,7 @@ use super::{
     LambdaError,
     environments::{AcquireError, AgentConfig, AgentResult, Dispatch, base64_decode, base64_encode},
     functions::{Deployment, Function, LATEST, parse_function_name},
-    runtime_api::{INIT_TIMEOUT, Invocation},
+    runtime_api::Invocation,
 };
 use crate::edge::{RequestContext, Services};
 
@@ -301,7 +301,7 @@ pub async fn invoke_function(
             AcquireError::AccountConcurrency => {
                 LambdaError::too_many_requests("ConcurrentInvocationLimitExceeded")
             }
-            AcquireError::Start(reason) => LambdaError::internal(reason),
+            AcquireError::Start(reason) => LambdaError::service(reason),
         })?;
     let executed_version = config.version.clone();
     let invoked_function_arn = if config.version == LATEST {
@@ -319,12 +319,14 @@ pub async fn invoke_function(
         cognito_identity: None,
     };
     let (result_tx, result_rx) = tokio::sync::oneshot::channel();
+    let (taken_tx, taken_rx) = tokio::sync::oneshot::channel();
     if !environments
         .dispatch(
             &lease,
             Dispatch {
                 invocation,
                 wants_logs,
+                taken: taken_tx,
                 result: result_tx,
             },
         )
@@ -335,8 +337,20 @@ pub async fn invoke_function(
             "the execution environment went away before the invocation",
         ));
     }
-    // The agent enforces the function's timeout; this bound only guards against an agent that hangs.
-    let limit = Duration::from_secs(u64::from(config.timeout)) + INIT_TIMEOUT + Duration::from_secs(5);
+    // A new environment is starting until its agent takes the invocation (a pod scheduled and its image
+    // pulled, the runtime's init): as in AWS, the function's timeout counts only from there.
+    let start_timeout = environments.start_timeout();
+    if tokio::time::timeout(start_timeout, taken_rx).await.is_err() {
+        environments.kill(lease);
+        return Err(LambdaError::service(format!(
+            "the execution environment of {} did not start within {} seconds",
+            function.name,
+            start_timeout.as_secs()
+        )));
+    }
+    // Taken, or the environment went away first and its result says how. The agent enforces the function's
+    // timeout; this bound only guards against an agent that hangs.
+    let limit = Duration::from_secs(u64::from(config.timeout)) + Duration::from_secs(5);
     let result = tokio::time::timeout(limit, result_rx).await;
     let result = match result {
         Ok(Ok(result)) => {

@@ -36,6 +36,9 @@ pub struct EnvironmentSettings {
     pub idle_timeout: Duration,
     /// Environments of all functions together (AWS's default account concurrency).
     pub max_environments: usize,
+    /// How long a new environment may take to be ready for its first invocation (a pod scheduled, its images
+    /// pulled, the runtime's init) before the invocation fails.
+    pub start_timeout: Duration,
 }
 
 impl Default for EnvironmentSettings {
@@ -43,6 +46,7 @@ impl Default for EnvironmentSettings {
         Self {
             idle_timeout: Duration::from_secs(600),
             max_environments: 1000,
+            start_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -117,6 +121,8 @@ pub struct Dispatch {
     pub invocation: Invocation,
     /// Whether the caller asked for the log tail.
     pub wants_logs: bool,
+    /// Told when the agent takes the invocation: the environment is started and the runtime initialised.
+    pub taken: oneshot::Sender<()>,
     /// Where the agent's result goes.
     pub result: oneshot::Sender<AgentResult>,
 }
@@ -236,6 +242,7 @@ impl Environment {
         };
         *self.current_request.lock() = Some(dispatch.invocation.request_id.clone());
         *self.pending.lock() = Some((dispatch.invocation.request_id.clone(), dispatch.result));
+        let _ = dispatch.taken.send(());
         Some((dispatch.invocation, dispatch.wants_logs))
     }
 
@@ -455,6 +462,11 @@ impl Environments {
         *environment.running.lock() = Some(running);
         tracing::info!(function = %environment.function_name, environment = %environment.id, "started execution environment");
         Ok(())
+    }
+
+    /// How long a new environment may take to start; see [`EnvironmentSettings::start_timeout`].
+    pub fn start_timeout(&self) -> Duration {
+        self.settings.start_timeout
     }
 
     /// Hands an invocation to a leased environment.
