@@ -567,6 +567,84 @@ async fn disabled_mapping_resumes_where_it_stopped_and_deleted_one_stops() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mapping_tags_are_set_at_creation_and_changed_through_the_tag_operations() {
+    let setup = setup(false).await;
+    let lambda = setup.emulator.lambda();
+    let created = lambda
+        .create_event_source_mapping()
+        .function_name(&setup.function)
+        .event_source_arn(&setup.stream_arn)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .tags("team", "barks")
+        .send()
+        .await
+        .unwrap();
+    let arn = created.event_source_mapping_arn().unwrap().to_owned();
+    let tags = |listed: aws_sdk_lambda::operation::list_tags::ListTagsOutput| {
+        listed
+            .tags()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    let listed = lambda.list_tags().resource(&arn).send().await.unwrap();
+    assert_eq!(tags(listed), [("team".to_owned(), "barks".to_owned())]);
+    lambda
+        .tag_resource()
+        .resource(&arn)
+        .tags("stage", "dev")
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .untag_resource()
+        .resource(&arn)
+        .tag_keys("team")
+        .send()
+        .await
+        .unwrap();
+    let listed = lambda.list_tags().resource(&arn).send().await.unwrap();
+    assert_eq!(tags(listed), [("stage".to_owned(), "dev".to_owned())]);
+
+    let err = lambda
+        .list_tags()
+        .resource(arn.replace(created.uuid().unwrap(), "00000000-0000-4000-8000-000000000000"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+
+    // An option dynastream does not implement is refused by name, and nothing is created.
+    let err = lambda
+        .create_event_source_mapping()
+        .function_name(&setup.function)
+        .event_source_arn(&setup.stream_arn)
+        .starting_position(EventSourcePosition::Latest)
+        .metrics_config(
+            aws_sdk_lambda::types::EventSourceMappingMetricsConfig::builder()
+                .metrics(aws_sdk_lambda::types::EventSourceMappingMetric::EventCount)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        aws_sdk_lambda::error::ProvideErrorMetadata::message(&err),
+        Some("dynastream does not implement MetricsConfig in CreateEventSourceMapping")
+    );
+    let listed = lambda
+        .list_event_source_mappings()
+        .function_name(&setup.function)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.event_source_mappings().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mapping_api_validation_uses_aws_messages() {
     let setup = setup(false).await;
     let lambda = setup.emulator.lambda();

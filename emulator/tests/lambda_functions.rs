@@ -1644,6 +1644,67 @@ async fn tags_errors_match_aws() {
 // ---- the envelope and what is not implemented ----
 
 #[tokio::test]
+async fn options_dynastream_does_not_implement_are_refused_by_name_and_empty_ones_pass() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.lambda();
+    let name = unique("vpc");
+    let vpc = |subnet: Option<&str>| {
+        aws_sdk_lambda::types::VpcConfig::builder()
+            .set_subnet_ids(Some(subnet.into_iter().map(str::to_owned).collect()))
+            .set_security_group_ids(Some(Vec::new()))
+            .build()
+    };
+    let (code, message, status) = failure(
+        create(&client, &name)
+            .vpc_config(vpc(Some("subnet-0123456789abcdef0")))
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "InvalidParameterValueException",
+            "dynastream does not implement VpcConfig in CreateFunction",
+            400
+        )
+    );
+    let (code, _, _) = failure(client.get_function().function_name(&name).send().await);
+    assert_eq!(code, "ResourceNotFoundException", "nothing was created");
+
+    // An empty VpcConfig asks for no VPC, as infrastructure tools send it.
+    create(&client, &name).vpc_config(vpc(None)).send().await.unwrap();
+    let (code, message, _) = failure(
+        client
+            .update_function_configuration()
+            .function_name(&name)
+            .timeout(9)
+            .file_system_configs(
+                aws_sdk_lambda::types::FileSystemConfig::builder()
+                    .arn("arn:aws:elasticfilesystem:us-east-1:000000000000:access-point/fsap-0123456789abcdef0")
+                    .local_mount_path("/mnt/data")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "InvalidParameterValueException",
+            "dynastream does not implement FileSystemConfigs in UpdateFunctionConfiguration"
+        )
+    );
+    let unchanged = client
+        .get_function_configuration()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.timeout(), Some(3), "the refused update changed nothing");
+}
+
+#[tokio::test]
 async fn responses_carry_uuid_request_ids_and_error_types() {
     let emulator = TestEmulator::start().await;
     let ok = emulator.raw("GET", "/2015-03-31/functions/", &[], b"").await;

@@ -1099,6 +1099,7 @@ mod ops {
         let dead_letter_target =
             constraints.dead_letter_and_key(&input.dead_letter_config, &input.kms_key_arn);
         constraints.finish()?;
+        input.others.refuse("CreateFunction")?;
 
         if input.package_type.as_deref() == Some("Image") {
             return Err(LambdaError::invalid_parameter(
@@ -1408,6 +1409,7 @@ mod ops {
         let mut constraints = Constraints::default();
         constraints.architectures(input.architectures.as_deref());
         constraints.finish()?;
+        input.others.refuse("UpdateFunctionCode")?;
         let function = find(lambda, ctx, &parsed, false)?;
         let zip = request_zip(
             input.zip_file.as_deref(),
@@ -1479,6 +1481,7 @@ mod ops {
         let dead_letter_target =
             constraints.dead_letter_and_key(&input.dead_letter_config, &input.kms_key_arn);
         constraints.finish()?;
+        input.others.refuse("UpdateFunctionConfiguration")?;
         let function = find(lambda, ctx, &parsed, false)?;
         if let Some(err) = input.runtime.as_deref().and_then(functions::runtime_error) {
             return Err(err);
@@ -1613,6 +1616,7 @@ mod ops {
         let mut constraints = Constraints::default();
         constraints.max_len("description", input.description.as_deref(), 256);
         constraints.finish()?;
+        input.others.refuse("PublishVersion")?;
         let function = find(lambda, ctx, &parsed, false)?;
         let (version, created) = function.write(|state| {
         check_revision(input.revision_id.as_deref(), &state.latest.config.revision_id)?;
@@ -1733,12 +1737,43 @@ mod ops {
     /// The `TaggableResource` pattern, as AWS prints it.
     const TAGGABLE_RESOURCE_PATTERN: &str = r"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)";
 
-    /// The function a tag operation's resource ARN names.
-    pub(super) fn tagged_function(
+    /// A resource tag operations work on.
+    pub(super) enum Tagged {
+        Function(Arc<Function>),
+        Mapping(Arc<crate::lambda::esm::Mapping>),
+    }
+
+    impl Tagged {
+        fn tags(&self) -> BTreeMap<String, String> {
+            match self {
+                Self::Function(function) => function.read(|state| state.tags.clone()),
+                Self::Mapping(mapping) => mapping.tags.lock().clone(),
+            }
+        }
+
+        /// Changes the tags (`f` may refuse); a function's warm pool follows its `dynastream:min-warm` tag.
+        fn update_tags(
+            &self,
+            lambda: &Lambda,
+            f: impl FnOnce(&mut BTreeMap<String, String>) -> Result<(), LambdaError>,
+        ) -> Result<(), LambdaError> {
+            match self {
+                Self::Function(function) => {
+                    function.write(|state| f(&mut state.tags))?;
+                    lambda.keep_warm(function);
+                    Ok(())
+                }
+                Self::Mapping(mapping) => f(&mut mapping.tags.lock()),
+            }
+        }
+    }
+
+    /// The function or event source mapping a tag operation's resource ARN names.
+    pub(super) fn tagged(
         lambda: &Lambda,
         ctx: &RequestContext,
         resource: &str,
-    ) -> Result<Arc<Function>, LambdaError> {
+    ) -> Result<Tagged, LambdaError> {
         let invalid = || {
             LambdaError::validation(functions::validation_message(&[format!(
                 "Value '{resource}' at 'resource' failed to satisfy constraint: Member must satisfy regular expression \
@@ -1755,17 +1790,32 @@ mod ops {
         {
             return Err(invalid());
         }
-        if *kind != "function" {
-            return match *kind {
-                "layer" | "code-signing-config" | "event-source-mapping" | "capacity-provider" => {
-                    Err(LambdaError::new(
-                        "UnknownOperationException",
-                        400,
-                        format!("Tagging Lambda {kind} resources is not implemented by dynastream"),
-                    ))
+        match *kind {
+            "function" => {}
+            "event-source-mapping" => {
+                let [.., uuid] = parts.as_slice() else {
+                    return Err(invalid());
+                };
+                if parts.len() != 7 || uuid::Uuid::try_parse(uuid).is_err() || uuid.len() != 36 {
+                    return Err(invalid());
                 }
-                _ => Err(invalid()),
-            };
+                // NB: a mapping of another region or account is not found here, as by its UUID.
+                return lambda
+                    .mappings
+                    .region(&ctx.account, &ctx.region)
+                    .get(uuid)
+                    .filter(|mapping| mapping.arn == resource)
+                    .map(Tagged::Mapping)
+                    .ok_or_else(|| LambdaError::not_found("The resource you requested does not exist."));
+            }
+            "layer" | "code-signing-config" | "capacity-provider" => {
+                return Err(LambdaError::new(
+                    "UnknownOperationException",
+                    400,
+                    format!("Tagging Lambda {kind} resources is not implemented by dynastream"),
+                ));
+            }
+            _ => return Err(invalid()),
         }
         let parsed = functions::parse_function_reference(resource, None, NameShape::Function)
             .map_err(|_| invalid())?;
@@ -1778,7 +1828,7 @@ mod ops {
             ));
         }
         parsed.check_scope(&ctx.account, &ctx.region)?;
-        find(lambda, ctx, &parsed, false)
+        find(lambda, ctx, &parsed, false).map(Tagged::Function)
     }
 
     /// TagResource.
@@ -1791,26 +1841,24 @@ mod ops {
         let mut constraints = Constraints::default();
         constraints.not_null("tags", &input.tags);
         constraints.finish()?;
-        let function = tagged_function(lambda, ctx, resource)?;
+        let tagged = tagged(lambda, ctx, resource)?;
         let tags = input.tags.unwrap_or_default();
         if tags.is_empty() {
             return Err(LambdaError::invalid_parameter(
                 "An error occurred and the request cannot be processed.",
             ));
         }
-        function.write(|state| {
-            let mut merged = state.tags.clone();
+        tagged.update_tags(lambda, |current| {
+            let mut merged = current.clone();
             merged.extend(tags);
             if merged.len() > MAX_TAGS {
                 return Err(LambdaError::invalid_parameter(
                     "Number of tags exceeds resource tag limit.",
                 ));
             }
-            state.tags = merged;
+            *current = merged;
             Ok(())
-        })?;
-        lambda.keep_warm(&function);
-        Ok(())
+        })
     }
 
     /// UntagResource.
@@ -1825,14 +1873,12 @@ mod ops {
                 "Value null at 'tagKeys' failed to satisfy constraint: Member must not be null".to_owned(),
             ])));
         }
-        let function = tagged_function(lambda, ctx, resource)?;
-        function.write(|state| {
+        tagged(lambda, ctx, resource)?.update_tags(lambda, |current| {
             for key in keys {
-                state.tags.remove(*key);
+                current.remove(*key);
             }
-        });
-        lambda.keep_warm(&function);
-        Ok(())
+            Ok(())
+        })
     }
 
     /// ListTags.
@@ -1841,9 +1887,8 @@ mod ops {
         ctx: &RequestContext,
         resource: &str,
     ) -> Result<ListTagsResponse, LambdaError> {
-        let function = tagged_function(lambda, ctx, resource)?;
         Ok(ListTagsResponse {
-            tags: function.read(|state| state.tags.clone()),
+            tags: tagged(lambda, ctx, resource)?.tags(),
         })
     }
 }

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::LambdaError;
+
 /// A function's (or version's) configuration, as GetFunctionConfiguration returns it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -202,6 +204,9 @@ pub struct CreateFunctionRequest {
     pub dead_letter_config: Option<DeadLetterConfig>,
     #[serde(rename = "KMSKeyArn")]
     pub kms_key_arn: Option<String>,
+    /// Members dynastream does not implement, refused by name.
+    #[serde(flatten)]
+    pub others: OtherMembers,
 }
 
 /// UpdateFunctionCode's body.
@@ -220,6 +225,9 @@ pub struct UpdateFunctionCodeRequest {
     pub dry_run: Option<bool>,
     pub revision_id: Option<String>,
     pub architectures: Option<Vec<String>>,
+    /// Members dynastream does not implement, refused by name.
+    #[serde(flatten)]
+    pub others: OtherMembers,
 }
 
 /// UpdateFunctionConfiguration's body.
@@ -242,6 +250,9 @@ pub struct UpdateFunctionConfigurationRequest {
     pub dead_letter_config: Option<DeadLetterConfig>,
     #[serde(rename = "KMSKeyArn")]
     pub kms_key_arn: Option<String>,
+    /// Members dynastream does not implement, refused by name.
+    #[serde(flatten)]
+    pub others: OtherMembers,
 }
 
 /// PublishVersion's body.
@@ -251,6 +262,9 @@ pub struct PublishVersionRequest {
     pub code_sha256: Option<String>,
     pub description: Option<String>,
     pub revision_id: Option<String>,
+    /// Members dynastream does not implement, refused by name.
+    #[serde(flatten)]
+    pub others: OtherMembers,
 }
 
 /// PutFunctionConcurrency's body.
@@ -265,6 +279,41 @@ pub struct PutFunctionConcurrencyRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct TagResourceRequest {
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// The members of a request body that its type does not name: AWS members dynastream does not implement (such as
+/// `VpcConfig`), kept so that a request asking for one is refused by name rather than half-done in silence.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct OtherMembers(BTreeMap<String, serde_json::Value>);
+
+impl OtherMembers {
+    /// InvalidParameterValueException naming the members that ask for something; an empty value (null, "", [],
+    /// or an object of empty values, as tools send to clear a setting) asks for nothing and passes.
+    pub fn refuse(&self, operation: &str) -> Result<(), LambdaError> {
+        let asked: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(_, value)| !is_empty(value))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if asked.is_empty() {
+            return Ok(());
+        }
+        Err(LambdaError::invalid_parameter(format!(
+            "dynastream does not implement {} in {operation}",
+            asked.join(", ")
+        )))
+    }
+}
+
+fn is_empty(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => true,
+        serde_json::Value::String(s) => s.is_empty(),
+        serde_json::Value::Array(items) => items.is_empty(),
+        serde_json::Value::Object(members) => members.values().all(is_empty),
+        serde_json::Value::Bool(_) | serde_json::Value::Number(_) => false,
+    }
 }
 
 // ---- responses ----
@@ -322,4 +371,33 @@ pub struct ListVersionsByFunctionResponse {
 #[serde(rename_all = "PascalCase")]
 pub struct ListTagsResponse {
     pub tags: BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_that_ask_for_something_are_refused_by_name_and_empty_ones_pass() {
+        let request: CreateFunctionRequest = serde_json::from_value(serde_json::json!({
+            "FunctionName": "f",
+            "Timeout": 3,
+            "VpcConfig": {"SubnetIds": ["subnet-1"], "SecurityGroupIds": []},
+            "FileSystemConfigs": [],
+            "CodeSigningConfigArn": "arn:aws:lambda:us-east-1:000000000000:code-signing-config:csc-1",
+            "ImageConfig": {"Command": [], "EntryPoint": null},
+        }))
+        .unwrap();
+        assert_eq!(request.timeout, Some(3));
+        assert_eq!(
+            request.others.refuse("CreateFunction").unwrap_err().to_string(),
+            "InvalidParameterValueException: dynastream does not implement CodeSigningConfigArn, VpcConfig in \
+             CreateFunction"
+        );
+        let cleared: UpdateFunctionConfigurationRequest = serde_json::from_value(serde_json::json!({
+            "VpcConfig": {"SubnetIds": [], "SecurityGroupIds": []},
+        }))
+        .unwrap();
+        assert!(cleared.others.refuse("UpdateFunctionConfiguration").is_ok());
+    }
 }

@@ -1,7 +1,10 @@
 //! The event source mapping API (`/2015-03-31/event-source-mappings/`) and the inspection endpoint
 //! (`/_dynastream/event-source-mappings[/{UUID}]`) that shows each mapping's delivery health.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use axum::{
     Json, Router,
@@ -16,7 +19,12 @@ use serde::{Deserialize, Serialize};
 use super::{Mapping, MappingConfig, poller};
 use crate::{
     edge::{RequestContext, Services},
-    lambda::{LambdaError, filter::FilterCriteria, functions::parse_function_name},
+    lambda::{
+        LambdaError,
+        filter::FilterCriteria,
+        functions::{MAX_TAGS, parse_function_name},
+        wire::OtherMembers,
+    },
 };
 
 /// The mapping routes, merged into the edge's router.
@@ -82,6 +90,11 @@ struct MappingInput {
     function_response_types: Option<Vec<String>>,
     tumbling_window_in_seconds: Option<i64>,
     filter_criteria: Option<FilterCriteriaInput>,
+    /// CreateEventSourceMapping only.
+    tags: Option<BTreeMap<String, String>>,
+    /// Members dynastream does not implement, refused by name.
+    #[serde(flatten)]
+    others: OtherMembers,
 }
 
 #[derive(Serialize)]
@@ -398,6 +411,13 @@ fn create(services: &Arc<Services>, ctx: &RequestContext, body: &Bytes) -> Resul
             )));
         }
     };
+    input.others.refuse("CreateEventSourceMapping")?;
+    let tags = input.tags.clone().unwrap_or_default();
+    if tags.len() > MAX_TAGS {
+        return Err(LambdaError::invalid_parameter(
+            "Number of tags exceeds resource tag limit.",
+        ));
+    }
     let function_arn = function_arn_of(services, ctx, function_name)?;
     let stream = services
         .dynamodb
@@ -419,6 +439,7 @@ fn create(services: &Arc<Services>, ctx: &RequestContext, body: &Bytes) -> Resul
         )));
     }
     let mapping = Arc::new(Mapping::new(&ctx.account, &ctx.region, config));
+    *mapping.tags.lock() = tags;
     region.insert(mapping.clone());
     poller::spawn(services.clone(), mapping.clone(), stream);
     tracing::info!(uuid = %mapping.uuid, function = %function_arn, stream = %source, "created event source mapping");
@@ -465,6 +486,13 @@ async fn update_event_source_mapping(
                 "StartingPosition cannot be updated.",
             ));
         }
+        // NB: UpdateEventSourceMapping has no Tags member: TagResource changes them.
+        if input.tags.is_some() {
+            return Err(LambdaError::invalid_parameter(
+                "UpdateEventSourceMapping does not take Tags: use TagResource",
+            ));
+        }
+        input.others.refuse("UpdateEventSourceMapping")?;
         let mut config = mapping.config();
         let was_enabled = config.enabled;
         if let Some(name) = &input.function_name {

@@ -138,6 +138,8 @@ pub struct Mapping {
     health: Mutex<Health>,
     /// Bumped on every change the poller must react to (update, disable, delete).
     changes: watch::Sender<u64>,
+    /// Its tags (CreateEventSourceMapping's `Tags`, TagResource).
+    pub tags: Mutex<BTreeMap<String, String>>,
 }
 
 impl Mapping {
@@ -158,6 +160,7 @@ impl Mapping {
             }),
             health: Mutex::new(Health::default()),
             changes: watch::channel(0).0,
+            tags: Mutex::new(BTreeMap::new()),
         }
     }
 
