@@ -206,6 +206,10 @@ pub async fn apply(
                     },
                 ));
             }
+            if let (Some(want), Some(arn)) = (&spec.tags, existing.arn.as_deref()) {
+                let have = client.list_tags().resource(arn).send().await.map_err(error)?;
+                crate::function::apply_tags(&client, arn, want, have.tags()).await?;
+            }
             if differs(spec, resolved, &existing) {
                 update(
                     &client,

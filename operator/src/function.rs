@@ -352,7 +352,8 @@ async fn put_concurrency(client: &Client, name: &str, reserved: i64) -> Result<(
     Ok(())
 }
 
-async fn apply_tags(
+/// Makes a resource's tags `want`: removes the others, adds or changes the missing ones.
+pub(crate) async fn apply_tags(
     client: &Client,
     arn: &str,
     want: &BTreeMap<String, String>,

@@ -402,6 +402,7 @@ spec:
     filters:
       - pattern: '{"eventName": ["INSERT"]}'
   enabled: true
+  tags: { team: barks }
 "#;
 
 fn dynastream_api(manifest: &str) -> String {
@@ -486,4 +487,42 @@ async fn ack_manifests_work_after_changing_only_their_api_version() {
         esm.filter_criteria().unwrap().filters()[0].pattern(),
         Some(r#"{"eventName": ["INSERT"]}"#)
     );
+
+    // The mapping's tags are set at creation and follow the spec.
+    let esm_arn = esm.event_source_mapping_arn().unwrap().to_owned();
+    let esm_tags = || async {
+        let listed = lambda(&endpoint).list_tags().resource(&esm_arn).send().await?;
+        anyhow::Ok(
+            listed
+                .tags()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        esm_tags().await.unwrap(),
+        [("team".to_owned(), "barks".to_owned())]
+    );
+    cluster.kubectl(&[
+        "patch",
+        "-n",
+        &ns,
+        "eventsourcemapping",
+        "bark-stream-to-publisher",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"tags":{"team":null,"stage":"dev"}}}"#,
+    ]);
+    wait_for(
+        "the mapping's tags changed with its spec",
+        READY_TIMEOUT,
+        || async {
+            let tags = esm_tags().await?;
+            Ok((tags == [("stage".to_owned(), "dev".to_owned())]).then_some(()))
+        },
+    )
+    .await;
 }
