@@ -410,6 +410,117 @@ async fn list_tables_pages_in_name_order() {
 }
 
 #[tokio::test]
+async fn on_demand_maxima_are_kept_changed_and_removed_member_by_member() {
+    use aws_sdk_dynamodb::types::{GlobalSecondaryIndex, OnDemandThroughput, Projection, ProjectionType};
+    let emulator = TestEmulator::start().await;
+    let client = emulator.dynamodb();
+    let name = unique("ondemand");
+    let maxima = |read: Option<i64>, write: Option<i64>| {
+        OnDemandThroughput::builder()
+            .set_max_read_request_units(read)
+            .set_max_write_request_units(write)
+            .build()
+    };
+    client
+        .create_table()
+        .table_name(&name)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("gk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .billing_mode(BillingMode::PayPerRequest)
+        .on_demand_throughput(maxima(Some(1000), Some(500)))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("by-gk")
+                .key_schema(key("gk", KeyType::Hash))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .on_demand_throughput(maxima(Some(50), None))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let described = || async {
+        let table = client
+            .describe_table()
+            .table_name(&name)
+            .send()
+            .await
+            .unwrap()
+            .table
+            .unwrap();
+        let index = table.global_secondary_indexes()[0]
+            .on_demand_throughput()
+            .cloned();
+        (table.on_demand_throughput().cloned(), index)
+    };
+    assert_eq!(
+        described().await,
+        (Some(maxima(Some(1000), Some(500))), Some(maxima(Some(50), None)))
+    );
+    // Each member given sets its maximum, -1 removes it; none left, none described.
+    for (request, expected) in [
+        (maxima(Some(2000), None), Some(maxima(Some(2000), Some(500)))),
+        (maxima(Some(-1), None), Some(maxima(None, Some(500)))),
+        (maxima(None, Some(-1)), None),
+    ] {
+        client
+            .update_table()
+            .table_name(&name)
+            .on_demand_throughput(request)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(described().await.0, expected);
+    }
+    let (code, message) = error_of(
+        client
+            .update_table()
+            .table_name(&name)
+            .on_demand_throughput(maxima(Some(0), None))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "ValidationException",
+            "One or more parameter values were invalid: Requested MaxReadRequestUnits for OnDemandThroughput for \
+             table is outside of valid range"
+        )
+    );
+}
+
+#[tokio::test]
+async fn table_options_dynastream_does_not_implement_are_refused_by_name() {
+    let emulator = TestEmulator::start().await;
+    let client = emulator.dynamodb();
+    let name = unique("options");
+    let (code, message) = error_of(
+        bark_table(&client, &name)
+            .warm_throughput(
+                aws_sdk_dynamodb::types::WarmThroughput::builder()
+                    .read_units_per_second(13000)
+                    .build(),
+            )
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "ValidationException",
+            "dynastream does not implement WarmThroughput in CreateTable"
+        )
+    );
+    let (code, _) = error_of(client.describe_table().table_name(&name).send().await).await;
+    assert_eq!(code, "ResourceNotFoundException", "nothing was created");
+}
+
+#[tokio::test]
 async fn update_table_changes_throughput_and_refuses_no_op_change() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();

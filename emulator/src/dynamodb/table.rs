@@ -87,6 +87,8 @@ pub struct Index {
     pub projection: wire::Projection,
     /// Throughput (GSIs only).
     pub throughput: Throughput,
+    /// The most request units per second (GSIs only; kept and described, not enforced).
+    pub on_demand: wire::OnDemandThroughput,
     /// IndexStatus (GSIs only): CREATING, ACTIVE, ...
     pub status: &'static str,
 }
@@ -129,6 +131,8 @@ pub struct TableMeta {
     pub table_class: Option<String>,
     /// Whether DeleteTable is refused.
     pub deletion_protection: bool,
+    /// The most request units per second, as OnDemandThroughput sets them (kept and described, not enforced).
+    pub on_demand: wire::OnDemandThroughput,
     /// Tags, in insertion order.
     pub tags: Vec<(String, String)>,
     /// The time-to-live attribute while TTL is enabled; `None` when disabled (AWS forgets the attribute then).
@@ -380,6 +384,7 @@ impl Table {
                     index_status: index.status.to_owned(),
                     backfilling: (index.status == "CREATING").then_some(false),
                     provisioned_throughput: index.throughput.describe(),
+                    on_demand_throughput: described(&index.on_demand),
                     index_size_bytes: stats_of(&index.name).1,
                     item_count: stats_of(&index.name).0,
                     index_arn: index_arn(&index.name),
@@ -435,6 +440,7 @@ impl Table {
                 table_class: class.clone(),
             }),
             deletion_protection_enabled: meta.deletion_protection,
+            on_demand_throughput: described(&meta.on_demand),
         }
     }
 }
@@ -465,4 +471,9 @@ pub fn stream_label_now() -> String {
     jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%S%.3f")
         .to_string()
+}
+
+/// An OnDemandThroughput as DescribeTable shows it: only when a maximum is set.
+fn described(on_demand: &wire::OnDemandThroughput) -> Option<wire::OnDemandThroughput> {
+    (*on_demand != wire::OnDemandThroughput::default()).then(|| on_demand.clone())
 }

@@ -4,6 +4,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod error;
+mod members;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use axum::{
 use rand::RngCore;
 
 pub use error::{AwsError, ErrorCode};
+pub use members::OtherMembers;
 
 use crate::{
     dynamodb::{self, DynamoDb},

@@ -1099,7 +1099,7 @@ mod ops {
         let dead_letter_target =
             constraints.dead_letter_and_key(&input.dead_letter_config, &input.kms_key_arn);
         constraints.finish()?;
-        input.others.refuse("CreateFunction")?;
+        LambdaError::refuse_others(&input.others, "CreateFunction")?;
 
         if input.package_type.as_deref() == Some("Image") {
             return Err(LambdaError::invalid_parameter(
@@ -1409,7 +1409,7 @@ mod ops {
         let mut constraints = Constraints::default();
         constraints.architectures(input.architectures.as_deref());
         constraints.finish()?;
-        input.others.refuse("UpdateFunctionCode")?;
+        LambdaError::refuse_others(&input.others, "UpdateFunctionCode")?;
         let function = find(lambda, ctx, &parsed, false)?;
         let zip = request_zip(
             input.zip_file.as_deref(),
@@ -1481,7 +1481,7 @@ mod ops {
         let dead_letter_target =
             constraints.dead_letter_and_key(&input.dead_letter_config, &input.kms_key_arn);
         constraints.finish()?;
-        input.others.refuse("UpdateFunctionConfiguration")?;
+        LambdaError::refuse_others(&input.others, "UpdateFunctionConfiguration")?;
         let function = find(lambda, ctx, &parsed, false)?;
         if let Some(err) = input.runtime.as_deref().and_then(functions::runtime_error) {
             return Err(err);
@@ -1616,7 +1616,7 @@ mod ops {
         let mut constraints = Constraints::default();
         constraints.max_len("description", input.description.as_deref(), 256);
         constraints.finish()?;
-        input.others.refuse("PublishVersion")?;
+        LambdaError::refuse_others(&input.others, "PublishVersion")?;
         let function = find(lambda, ctx, &parsed, false)?;
         let (version, created) = function.write(|state| {
         check_revision(input.revision_id.as_deref(), &state.latest.config.revision_id)?;

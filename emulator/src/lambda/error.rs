@@ -71,6 +71,14 @@ impl LambdaError {
         Self::new("ServiceException", 500, message)
     }
 
+    /// InvalidParameterValueException naming the request members dynastream does not implement, if any asks for
+    /// something.
+    pub fn refuse_others(others: &crate::edge::OtherMembers, operation: &str) -> Result<(), Self> {
+        others
+            .refusal(operation)
+            .map_or(Ok(()), |message| Err(Self::invalid_parameter(message)))
+    }
+
     /// Adds a top-level member to the body.
     pub fn with(mut self, key: &str, value: Value) -> Self {
         self.extra.insert(key.to_owned(), value);

@@ -33,6 +33,52 @@ fn invalid(message: impl std::fmt::Display) -> AwsError {
     AwsError::validation(format!("{INVALID_PARAMETERS}{message}"))
 }
 
+/// `current` with a request's OnDemandThroughput applied: each member given sets that maximum, -1 removes it.
+/// dynastream keeps and describes the maxima; it throttles no request, as it holds no table to its provisioned
+/// capacity either.
+fn on_demand_applied(
+    current: &wire::OnDemandThroughput,
+    request: &wire::OnDemandThroughput,
+    of: &str,
+) -> Result<wire::OnDemandThroughput, AwsError> {
+    let member = |name: &str, current: Option<i64>, requested: Option<i64>| match requested {
+        None => Ok(current),
+        Some(-1) => Ok(None),
+        Some(units) if units >= 1 => Ok(Some(units)),
+        Some(_) => Err(invalid(format_args!(
+            "Requested {name} for OnDemandThroughput for {of} is outside of valid range"
+        ))),
+    };
+    Ok(wire::OnDemandThroughput {
+        max_read_request_units: member(
+            "MaxReadRequestUnits",
+            current.max_read_request_units,
+            request.max_read_request_units,
+        )?,
+        max_write_request_units: member(
+            "MaxWriteRequestUnits",
+            current.max_write_request_units,
+            request.max_write_request_units,
+        )?,
+    })
+}
+
+/// A GSI's OnDemandThroughput with its request applied; what else the request asks of it that dynastream does
+/// not implement is refused.
+fn index_on_demand(
+    index: &wire::SecondaryIndex,
+    current: &wire::OnDemandThroughput,
+    operation: &str,
+) -> Result<wire::OnDemandThroughput, AwsError> {
+    if let Some(message) = index.others.refusal(operation) {
+        return Err(AwsError::validation(message));
+    }
+    match &index.on_demand_throughput {
+        Some(request) => on_demand_applied(current, request, "index"),
+        None => Ok(current.clone()),
+    }
+}
+
 /// CreateTable.
 pub fn create_table(db: &Db, ctx: &RequestContext, input: wire::CreateTableInput) -> Result<Value, AwsError> {
     let mut c = Constraints::new();
@@ -93,6 +139,13 @@ pub fn create_table(db: &Db, ctx: &RequestContext, input: wire::CreateTableInput
     }
     c.one_of("tableClass", input.table_class.as_deref(), enums::TABLE_CLASS);
     c.finish()?;
+    if let Some(message) = input.others.refusal("CreateTable") {
+        return Err(AwsError::validation(message));
+    }
+    let on_demand = match &input.on_demand_throughput {
+        Some(request) => on_demand_applied(&wire::OnDemandThroughput::default(), request, "table")?,
+        None => wire::OnDemandThroughput::default(),
+    };
 
     // Every member below was checked not null above.
     let name = input.table_name.unwrap_or_default();
@@ -155,11 +208,15 @@ pub fn create_table(db: &Db, ctx: &RequestContext, input: wire::CreateTableInput
         }
         index_names.push(index_name.clone());
         used.extend(schema.names().map(str::to_owned));
+        if let Some(message) = index.others.refusal("CreateTable") {
+            return Err(AwsError::validation(message));
+        }
         local_indexes.push(Index {
             name: index_name,
             key_schema: schema,
             projection,
             throughput: Throughput::default(),
+            on_demand: wire::OnDemandThroughput::default(),
             status: "ACTIVE",
         });
     }
@@ -198,6 +255,7 @@ pub fn create_table(db: &Db, ctx: &RequestContext, input: wire::CreateTableInput
             key_schema: schema,
             projection,
             throughput: index_throughput,
+            on_demand: index_on_demand(index, &wire::OnDemandThroughput::default(), "CreateTable")?,
             status: "ACTIVE",
         });
     }
@@ -243,6 +301,7 @@ pub fn create_table(db: &Db, ctx: &RequestContext, input: wire::CreateTableInput
         sse: input.sse_specification,
         table_class: input.table_class.filter(|c| c != "STANDARD"),
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+        on_demand,
         tags: super::tags::create_table_tags(input.tags)?,
         time_to_live: None,
         stream_tags: Vec::new(),
@@ -580,6 +639,9 @@ pub fn update_table(db: &Db, ctx: &RequestContext, input: wire::UpdateTableInput
     }
     c.one_of("tableClass", input.table_class.as_deref(), enums::TABLE_CLASS);
     c.finish()?;
+    if let Some(message) = input.others.refusal("UpdateTable") {
+        return Err(AwsError::validation(message));
+    }
     if input.replica_updates.is_some() {
         return Err(AwsError::validation(
             "ReplicaUpdates (global tables) are not supported by dynastream",
@@ -736,6 +798,9 @@ pub fn update_table(db: &Db, ctx: &RequestContext, input: wire::UpdateTableInput
     if let Some(protection) = input.deletion_protection_enabled {
         next.deletion_protection = protection;
     }
+    if let Some(request) = &input.on_demand_throughput {
+        next.on_demand = on_demand_applied(&meta.on_demand, request, "table")?;
+    }
     let created_indexes: Vec<String> = next
         .global_indexes
         .iter()
@@ -829,6 +894,7 @@ fn apply_gsi_update(
                 (_, Some(t)) => throughput_of(t)?,
                 (_, None) => Throughput::default(),
             };
+            let on_demand = index_on_demand(create, &wire::OnDemandThroughput::default(), "UpdateTable")?;
             if meta.global_indexes.len() >= MAX_GLOBAL_INDEXES {
                 return Err(aws_error!(
                     LimitExceededException,
@@ -841,6 +907,7 @@ fn apply_gsi_update(
                 key_schema: schema,
                 projection,
                 throughput,
+                on_demand,
                 status: "CREATING",
             });
             Ok(())
@@ -853,6 +920,7 @@ fn apply_gsi_update(
                     "Requested resource not found: Index: {index_name} not found"
                 ));
             };
+            index.on_demand = index_on_demand(change, &index.on_demand, "UpdateTable")?;
             if let Some(t) = &change.provisioned_throughput {
                 let wanted = throughput_of(t)?;
                 index.throughput.read = wanted.read;

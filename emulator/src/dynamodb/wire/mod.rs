@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
 use super::value::{AttributeValue, Item, SERIALIZATION, VALIDATION};
-use crate::edge::{AwsError, ErrorCode};
+use crate::edge::{AwsError, ErrorCode, OtherMembers};
 
 pub mod legacy;
 pub mod query;
@@ -197,6 +197,23 @@ pub struct SecondaryIndex {
     pub projection: Option<Projection>,
     /// Throughput (GSIs of provisioned tables only).
     pub provisioned_throughput: Option<ProvisionedThroughput>,
+    /// Most request units (GSIs only).
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// Members dynastream does not implement (WarmThroughput), refused by name.
+    #[serde(flatten)]
+    pub others: OtherMembers,
+}
+
+/// OnDemandThroughput: a table's most request units per second; -1 in a request removes a maximum.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct OnDemandThroughput {
+    /// Most read request units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_read_request_units: Option<i64>,
+    /// Most write request units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_write_request_units: Option<i64>,
 }
 
 /// A stream specification.
@@ -254,6 +271,10 @@ pub struct CreateTableInput {
     pub tags: Option<Vec<Tag>>,
     pub table_class: Option<String>,
     pub deletion_protection_enabled: Option<bool>,
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// Members dynastream does not implement (WarmThroughput, ResourcePolicy, ...), refused by name.
+    #[serde(flatten)]
+    pub others: OtherMembers,
 }
 
 /// Input of the operations that take only a table name.
@@ -304,7 +325,10 @@ pub struct UpdateTableInput {
     pub table_class: Option<String>,
     pub deletion_protection_enabled: Option<bool>,
     pub replica_updates: Option<Value>,
-    pub on_demand_throughput: Option<Value>,
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// Members dynastream does not implement (WarmThroughput, ...), refused by name.
+    #[serde(flatten)]
+    pub others: OtherMembers,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -456,6 +480,8 @@ pub struct TableDescription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub table_class_summary: Option<TableClassSummary>,
     pub deletion_protection_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
 }
 
 /// Throughput as described.
@@ -502,6 +528,8 @@ pub struct GlobalSecondaryIndexDescription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backfilling: Option<bool>,
     pub provisioned_throughput: ProvisionedThroughputDescription,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
     pub index_size_bytes: u64,
     pub item_count: u64,
     pub index_arn: String,

@@ -411,7 +411,7 @@ fn create(services: &Arc<Services>, ctx: &RequestContext, body: &Bytes) -> Resul
             )));
         }
     };
-    input.others.refuse("CreateEventSourceMapping")?;
+    LambdaError::refuse_others(&input.others, "CreateEventSourceMapping")?;
     let tags = input.tags.clone().unwrap_or_default();
     if tags.len() > MAX_TAGS {
         return Err(LambdaError::invalid_parameter(
@@ -492,7 +492,7 @@ async fn update_event_source_mapping(
                 "UpdateEventSourceMapping does not take Tags: use TagResource",
             ));
         }
-        input.others.refuse("UpdateEventSourceMapping")?;
+        LambdaError::refuse_others(&input.others, "UpdateEventSourceMapping")?;
         let mut config = mapping.config();
         let was_enabled = config.enabled;
         if let Some(name) = &input.function_name {
