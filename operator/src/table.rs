@@ -174,6 +174,9 @@ pub fn plan_updates(spec: &TableSpec, table: &ddb::TableDescription) -> Vec<Upda
     {
         base.deletion_protection_enabled = Some(want);
     }
+    if let Some(want) = &spec.on_demand_throughput {
+        base.on_demand = on_demand_change(want, table.on_demand_throughput());
+    }
     if let Some(want) = &spec.table_class {
         let have = table
             .table_class_summary()
@@ -297,8 +300,38 @@ pub struct UpdateTable {
     pub stream: Option<ddb::StreamSpecification>,
     /// Attribute definitions, for an index creation.
     pub attribute_definitions: Option<Vec<ddb::AttributeDefinition>>,
+    /// New on-demand maxima.
+    pub on_demand: Option<ddb::OnDemandThroughput>,
     /// One index change.
     pub gsi: Option<ddb::GlobalSecondaryIndexUpdate>,
+}
+
+/// The OnDemandThroughput request that turns `have` into `want`, if they differ: a member the spec leaves out
+/// is removed (-1), as AWS takes it.
+fn on_demand_change(
+    want: &crd::OnDemandThroughput,
+    have: Option<&ddb::OnDemandThroughput>,
+) -> Option<ddb::OnDemandThroughput> {
+    let member = |want: Option<i64>, have: Option<i64>| match (want, have) {
+        (want, have) if want == have => None,
+        (Some(want), _) => Some(want),
+        (None, Some(_)) => Some(-1),
+        (None, None) => None,
+    };
+    let read = member(
+        want.max_read_request_units,
+        have.and_then(|h| h.max_read_request_units()),
+    );
+    let write = member(
+        want.max_write_request_units,
+        have.and_then(|h| h.max_write_request_units()),
+    );
+    (read.is_some() || write.is_some()).then(|| {
+        ddb::OnDemandThroughput::builder()
+            .set_max_read_request_units(read)
+            .set_max_write_request_units(write)
+            .build()
+    })
 }
 
 async fn update(
@@ -317,6 +350,7 @@ async fn update(
             .set_table_class(change.table_class)
             .set_sse_specification(change.sse)
             .set_stream_specification(change.stream)
+            .set_on_demand_throughput(change.on_demand)
             .set_attribute_definitions(change.attribute_definitions)
             .set_global_secondary_index_updates(change.gsi.map(|g| vec![g]))
             .send()
@@ -555,6 +589,11 @@ mod tests {
 
     /// What DescribeTable answers for a table created from `spec`.
     fn described(spec: &TableSpec) -> ddb::TableDescription {
+        describing(spec).build()
+    }
+
+    /// [`described`], to add to.
+    fn describing(spec: &TableSpec) -> ddb::builders::TableDescriptionBuilder {
         ddb::TableDescription::builder()
             .table_name(&spec.table_name)
             .table_arn("arn:aws:dynamodb:us-east-1:000000000000:table/BarkTable")
@@ -572,7 +611,6 @@ mod tests {
                 "arn:aws:dynamodb:us-east-1:000000000000:table/BarkTable/stream/2026-11-26T00:00:00.000",
             )
             .latest_stream_label("2026-11-26T00:00:00.000")
-            .build()
     }
 
     #[test]
@@ -603,6 +641,41 @@ mod tests {
             10
         );
         assert!(!updates[0].stream.as_ref().unwrap().stream_enabled());
+    }
+
+    #[test]
+    fn on_demand_maxima_follow_the_spec_and_one_left_out_is_removed() {
+        let mut spec = bark();
+        spec.billing_mode = Some("PAY_PER_REQUEST".into());
+        spec.provisioned_throughput = None;
+        spec.on_demand_throughput = Some(crd::OnDemandThroughput {
+            max_read_request_units: Some(100),
+            max_write_request_units: None,
+        });
+        let have = ddb::OnDemandThroughput::builder()
+            .max_read_request_units(100)
+            .max_write_request_units(50)
+            .build();
+        let table = describing(&spec)
+            .billing_mode_summary(
+                ddb::BillingModeSummary::builder()
+                    .billing_mode(ddb::BillingMode::PayPerRequest)
+                    .build(),
+            )
+            .on_demand_throughput(have.clone())
+            .build();
+        let updates = plan_updates(&spec, &table);
+        assert_eq!(updates.len(), 1, "{updates:?}");
+        let change = updates[0].on_demand.as_ref().unwrap();
+        assert_eq!(
+            (change.max_read_request_units(), change.max_write_request_units()),
+            (None, Some(-1))
+        );
+        spec.on_demand_throughput
+            .as_mut()
+            .unwrap()
+            .max_write_request_units = Some(50);
+        assert_eq!(plan_updates(&spec, &table), Vec::new());
     }
 
     #[test]
