@@ -112,3 +112,44 @@ where
         Err(err) => Err(err),
     }
 }
+
+/// What turns a resource's tags `have` into `want`: the keys to remove, and the tags to add or change.
+pub fn tag_changes<'a>(
+    want: impl IntoIterator<Item = (&'a str, &'a str)>,
+    have: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> (Vec<String>, Vec<(String, String)>) {
+    let want: std::collections::BTreeMap<&str, &str> = want.into_iter().collect();
+    let have: std::collections::BTreeMap<&str, &str> = have.into_iter().collect();
+    let stale = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .map(|k| (*k).to_owned())
+        .collect();
+    let missing = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    (stale, missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_changes_remove_stale_keys_and_set_missing_or_changed_values() {
+        let (stale, missing) = tag_changes(
+            [("keep", "1"), ("change", "new"), ("add", "x")],
+            [("keep", "1"), ("change", "old"), ("drop", "y")],
+        );
+        assert_eq!(stale, ["drop"]);
+        assert_eq!(
+            missing,
+            [
+                ("add".to_owned(), "x".to_owned()),
+                ("change".to_owned(), "new".to_owned())
+            ]
+        );
+    }
+}

@@ -359,14 +359,10 @@ pub(crate) async fn apply_tags(
     want: &BTreeMap<String, String>,
     have: Option<&std::collections::HashMap<String, String>>,
 ) -> Result<(), AwsError> {
-    let empty = std::collections::HashMap::new();
-    let have = have.unwrap_or(&empty);
-    let stale: Vec<String> = have.keys().filter(|k| !want.contains_key(*k)).cloned().collect();
-    let missing: std::collections::HashMap<String, String> = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let (stale, missing) = crate::aws::tag_changes(
+        want.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        have.into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
     if !stale.is_empty() {
         client
             .untag_resource()
@@ -380,7 +376,7 @@ pub(crate) async fn apply_tags(
         client
             .tag_resource()
             .resource(arn)
-            .set_tags(Some(missing))
+            .set_tags(Some(missing.into_iter().collect()))
             .send()
             .await
             .map_err(error)?;

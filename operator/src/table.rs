@@ -410,21 +410,10 @@ async fn apply_tags(client: &Client, arn: &str, spec: &TableSpec) -> Result<(), 
         .send()
         .await
         .map_err(error)?;
-    let have: Vec<(String, String)> = have
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect();
-    let stale: Vec<String> = have
-        .iter()
-        .filter(|(k, _)| !want.iter().any(|t| &t.key == k))
-        .map(|(k, _)| k.clone())
-        .collect();
-    let missing: Vec<ddb::Tag> = want
-        .iter()
-        .filter(|t| !have.iter().any(|(k, v)| k == &t.key && v == &t.value))
-        .map(tag)
-        .collect();
+    let (stale, missing) = crate::aws::tag_changes(
+        want.iter().map(|t| (t.key.as_str(), t.value.as_str())),
+        have.tags().iter().map(|t| (t.key(), t.value())),
+    );
     if !stale.is_empty() {
         client
             .untag_resource()
@@ -438,7 +427,9 @@ async fn apply_tags(client: &Client, arn: &str, spec: &TableSpec) -> Result<(), 
         client
             .tag_resource()
             .resource_arn(arn)
-            .set_tags(Some(missing))
+            .set_tags(Some(
+                missing.iter().map(|(key, value)| tag_of(key, value)).collect(),
+            ))
             .send()
             .await
             .map_err(error)?;
@@ -558,9 +549,13 @@ fn sse(s: &crd::SseSpecification) -> ddb::SseSpecification {
 }
 
 fn tag(t: &crd::Tag) -> ddb::Tag {
+    tag_of(&t.key, &t.value)
+}
+
+fn tag_of(key: &str, value: &str) -> ddb::Tag {
     ddb::Tag::builder()
-        .key(&t.key)
-        .value(&t.value)
+        .key(key)
+        .value(value)
         .build()
         .expect("key and value are set")
 }
