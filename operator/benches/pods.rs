@@ -18,38 +18,20 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::{emulator_endpoint, install, ready, repo, runtime_image, workload};
-use dynastream_operator::crd::{EventSourceMapping, Function, Table};
-use http_body_util::BodyExt;
-use kube::Api;
-use serde_json::{Value, json};
+use common::{DeliveryProbe, apply_bark, emulator_endpoint, install, repo, runtime_image, workload};
+use serde_json::json;
 
 const WARM_RECORDS: usize = 50;
 const COLD_INVOKES: usize = 3;
 
-type Http = hyper_util::client::legacy::Client<
-    hyper_util::client::legacy::connect::HttpConnector,
-    http_body_util::Empty<hyper::body::Bytes>,
->;
-
-async fn get(http: &Http, url: &str) -> Value {
-    let response = http.get(url.parse().unwrap()).await.unwrap();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    serde_json::from_slice(&body).unwrap_or(Value::Null)
-}
-
 /// Put-item to delivered, `WARM_RECORDS` times, after one record that warms the environment up.
 async fn warm_deliveries(endpoint: &str, uuid: &str) -> (Duration, Vec<Duration>) {
-    let http: Http =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-    let inspect = format!("{endpoint}/_dynastream/event-source-mappings/{uuid}");
+    let probe = DeliveryProbe::new(endpoint, uuid);
     let dynamodb = common::dynamodb(endpoint);
     let mut first = None;
     let mut latencies = Vec::new();
     for i in 0..=WARM_RECORDS {
-        let before = get(&http, &inspect).await["recordsDelivered"]
-            .as_u64()
-            .unwrap_or(0);
+        let before = probe.records_delivered().await;
         let put = Instant::now();
         dynamodb
             .put_item()
@@ -60,16 +42,9 @@ async fn warm_deliveries(endpoint: &str, uuid: &str) -> (Duration, Vec<Duration>
             .send()
             .await
             .unwrap();
-        while get(&http, &inspect).await["recordsDelivered"]
-            .as_u64()
-            .unwrap_or(0)
-            == before
-        {
-            assert!(
-                put.elapsed() < Duration::from_secs(60),
-                "record {i} was not delivered"
-            );
-        }
+        probe
+            .delivered_after(before, Duration::from_secs(60), &format!("record {i}"))
+            .await;
         match first {
             None => first = Some(put.elapsed()),
             Some(_) => latencies.push(put.elapsed()),
@@ -254,24 +229,7 @@ async fn main() {
     let values = json!({ "runtimeImages": { "nodejs16.x": node } });
     let release = install(cluster, workload(cluster, "bench").await, values).await;
     let ns = release.workload();
-    cluster.kubectl(&[
-        "apply",
-        "-n",
-        &ns,
-        "-f",
-        &repo().join("examples/bark").to_string_lossy(),
-    ]);
-    ready(&Api::<Table>::namespaced(client.clone(), &ns), "bark-table").await;
-    ready(
-        &Api::<Function>::namespaced(client.clone(), &ns),
-        "publish-new-bark",
-    )
-    .await;
-    let mapping = ready(
-        &Api::<EventSourceMapping>::namespaced(client.clone(), &ns),
-        "bark-stream-to-publisher",
-    )
-    .await;
+    let mapping = apply_bark(cluster, &client, &ns).await.mapping;
     let endpoint = emulator_endpoint(&client, &ns).await;
     let (first, warm) = warm_deliveries(&endpoint, mapping["uuid"].as_str().unwrap()).await;
     let pods_cold = cold_invokes(&endpoint, "nodejs16.x", "cold").await;

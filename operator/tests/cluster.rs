@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use common::{
-    READY_TIMEOUT, condition, dynamodb, emulator_endpoint, install, lambda, ready, repo, streams, workload,
+    Bark, READY_TIMEOUT, apply_bark, condition, dynamodb, emulator_endpoint, install, lambda, ready, streams,
+    workload,
 };
 use dynastream_operator::crd::{EventSourceMapping, Function, Table};
 use dynastream_testenv::{cluster, wait_for};
@@ -53,19 +54,14 @@ async fn the_bark_example_runs_through_the_operator_and_survives_an_emulator_res
 
     // kubectl apply -f examples/bark/: the three become Ready with their ARNs.
     let applied = Instant::now();
-    cluster.kubectl(&[
-        "apply",
-        "-n",
-        &ns,
-        "-f",
-        &repo().join("examples/bark").to_string_lossy(),
-    ]);
-    let tables: Api<Table> = Api::namespaced(client.clone(), &ns);
-    let functions: Api<Function> = Api::namespaced(client.clone(), &ns);
-    let mappings: Api<EventSourceMapping> = Api::namespaced(client.clone(), &ns);
-    let table = ready(&tables, "bark-table").await;
-    let function = ready(&functions, "publish-new-bark").await;
-    let mapping = ready(&mappings, "bark-stream-to-publisher").await;
+    let Bark {
+        tables,
+        mappings,
+        table,
+        function,
+        mapping,
+        ..
+    } = apply_bark(cluster, &client, &ns).await;
     eprintln!(
         "apply to Ready (emulator start included): {:.1} s",
         applied.elapsed().as_secs_f64()

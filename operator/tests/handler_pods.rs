@@ -13,8 +13,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{READY_TIMEOUT, emulator_endpoint, install, ready, repo, runtime_image, workload};
-use dynastream_operator::crd::{EventSourceMapping, Function, Table};
+use common::{
+    Bark, DeliveryProbe, READY_TIMEOUT, apply_bark, emulator_endpoint, install, ready, runtime_image,
+    workload,
+};
+use dynastream_operator::crd::{EventSourceMapping, Function};
 use dynastream_testenv::{cluster, wait_for};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
@@ -23,20 +26,6 @@ use serde_json::{Value, json};
 
 /// The emulator's `--lambda-idle-timeout` in this test, seconds.
 const IDLE_SECONDS: u64 = 30;
-
-type Http = hyper_util::client::legacy::Client<
-    hyper_util::client::legacy::connect::HttpConnector,
-    http_body_util::Empty<hyper::body::Bytes>,
->;
-
-/// Records the emulator has delivered through the mapping (its own inspection endpoint).
-async fn records_delivered(http: &Http, url: &str) -> u64 {
-    use http_body_util::BodyExt;
-    let response = http.get(url.parse().unwrap()).await.unwrap();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    let inspection: Value = serde_json::from_slice(&body).unwrap();
-    inspection["recordsDelivered"].as_u64().unwrap_or(0)
-}
 
 /// The running (not terminating) handler pods of a function.
 async fn handler_pods(pods: &Api<Pod>, function: &str) -> Vec<Pod> {
@@ -230,20 +219,13 @@ async fn handlers_run_as_pods_fed_by_stream_records() {
     let ns = release.workload();
 
     // The guide's resources, applied with kubectl.
-    cluster.kubectl(&[
-        "apply",
-        "-n",
-        &ns,
-        "-f",
-        &repo().join("examples/bark").to_string_lossy(),
-    ]);
-    let tables: Api<Table> = Api::namespaced(client.clone(), &ns);
-    let functions: Api<Function> = Api::namespaced(client.clone(), &ns);
-    let mappings: Api<EventSourceMapping> = Api::namespaced(client.clone(), &ns);
-    ready(&tables, "bark-table").await;
-    let function = ready(&functions, "publish-new-bark").await;
+    let Bark {
+        functions,
+        mappings,
+        function,
+        ..
+    } = apply_bark(cluster, &client, &ns).await;
     assert_eq!(function["state"], "Active");
-    ready(&mappings, "bark-stream-to-publisher").await;
     let endpoint = emulator_endpoint(&client, &ns).await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
     let emulator_pod = pods
@@ -324,12 +306,10 @@ async fn handlers_run_as_pods_fed_by_stream_records() {
 
     // put-item to the batch delivered by a warm pod (the emulator's inspection endpoint polled over keep-alive).
     let uuid = delivered["uuid"].as_str().unwrap().to_owned();
-    let inspect = format!("{endpoint}/_dynastream/event-source-mappings/{uuid}");
-    let http: Http =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let probe = DeliveryProbe::new(&endpoint, &uuid);
     let mut latencies = Vec::new();
     for i in 0..10 {
-        let before = records_delivered(&http, &inspect).await;
+        let before = probe.records_delivered().await;
         let put = Instant::now();
         dynamodb
             .put_item()
@@ -340,13 +320,9 @@ async fn handlers_run_as_pods_fed_by_stream_records() {
             .send()
             .await
             .unwrap();
-        while records_delivered(&http, &inspect).await == before {
-            assert!(
-                put.elapsed() < Duration::from_secs(10),
-                "record {i} not delivered"
-            );
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        probe
+            .delivered_after(before, Duration::from_secs(10), &format!("record {i}"))
+            .await;
         latencies.push(put.elapsed());
     }
     latencies.sort();

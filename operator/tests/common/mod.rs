@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use dynastream_operator::crd::{EventSourceMapping, Function, Table};
 use dynastream_testenv::{Cluster, TestNamespace, content_hash, wait_for};
 use k8s_openapi::api::core::v1::Service;
 use kube::{Api, Client};
@@ -273,4 +274,82 @@ pub fn runtime_image(cluster: &Cluster, name: &str) -> String {
     eprintln!("runtime image {image}: {:.1} s", started.elapsed().as_secs_f64());
     let _ = std::fs::remove_dir_all(&context);
     image
+}
+
+/// A mapping's delivery count, read from the emulator's own inspection endpoint
+/// (`/_dynastream/event-source-mappings/{uuid}`) over one keep-alive connection, so that polling it costs no
+/// connection set-up in the latencies it measures.
+pub struct DeliveryProbe {
+    http: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Empty<hyper::body::Bytes>,
+    >,
+    url: hyper::Uri,
+}
+
+impl DeliveryProbe {
+    /// The probe of mapping `uuid` in the emulator at `endpoint`.
+    pub fn new(endpoint: &str, uuid: &str) -> Self {
+        Self {
+            http: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http(),
+            url: format!("{endpoint}/_dynastream/event-source-mappings/{uuid}")
+                .parse()
+                .expect("a valid URL"),
+        }
+    }
+
+    /// Records the emulator has delivered through the mapping.
+    pub async fn records_delivered(&self) -> u64 {
+        use http_body_util::BodyExt;
+        let response = self.http.get(self.url.clone()).await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let inspection: Value = serde_json::from_slice(&body).unwrap();
+        inspection["recordsDelivered"].as_u64().unwrap_or(0)
+    }
+
+    /// Polls until more than `before` records were delivered; panics, naming `what`, after `timeout`.
+    pub async fn delivered_after(&self, before: u64, timeout: Duration, what: &str) {
+        let started = Instant::now();
+        while self.records_delivered().await == before {
+            assert!(started.elapsed() < timeout, "{what} not delivered");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+}
+
+/// The bark example's three resources in a namespace, and their statuses once Ready.
+pub struct Bark {
+    pub tables: Api<Table>,
+    pub functions: Api<Function>,
+    pub mappings: Api<EventSourceMapping>,
+    pub table: Value,
+    pub function: Value,
+    pub mapping: Value,
+}
+
+/// `kubectl apply -f examples/bark/` in `namespace`, then waits until the Table, the Function and the
+/// EventSourceMapping are Ready.
+pub async fn apply_bark(cluster: &Cluster, client: &Client, namespace: &str) -> Bark {
+    cluster.kubectl(&[
+        "apply",
+        "-n",
+        namespace,
+        "-f",
+        &repo().join("examples/bark").to_string_lossy(),
+    ]);
+    let tables = Api::namespaced(client.clone(), namespace);
+    let functions = Api::namespaced(client.clone(), namespace);
+    let mappings = Api::namespaced(client.clone(), namespace);
+    let table = ready(&tables, "bark-table").await;
+    let function = ready(&functions, "publish-new-bark").await;
+    let mapping = ready(&mappings, "bark-stream-to-publisher").await;
+    Bark {
+        tables,
+        functions,
+        mappings,
+        table,
+        function,
+        mapping,
+    }
 }
