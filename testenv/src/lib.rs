@@ -1,7 +1,7 @@
 //! Test helper for the project's real single-node Kubernetes cluster (`testenv/cluster`, DESIGN.md §5).
 //!
 //! [`cluster()`] starts the cluster once per test process and shares it; a test takes a fresh namespace with
-//! [`Cluster::namespace`], images with [`Cluster::project_image`] or [`Cluster::build_image`], and waits for what
+//! [`Cluster::namespace`], images with [`Cluster::project_image`] or [`Cluster::cached_image`], and waits for what
 //! the cluster does with [`wait_for`]:
 //!
 //! ```no_run
@@ -294,27 +294,13 @@ impl Cluster {
         hashed.push(dockerfile.to_owned());
         let hash = content_hash(&hashed, &self.base_image);
         let tag = format!("localhost/dynastream:dev-{}", &hash[..12]);
-        docker_up();
-        let in_docker = Command::new(DOCKER)
-            .args(["image", "inspect", &tag])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if in_docker && self.has_image(&tag) {
-            return tag;
-        }
-        if !in_docker {
-            docker_build(
-                &context.0,
-                Some(dockerfile),
-                &tag,
-                Some("prebuilt"),
-                &[("BASE", &self.base_image)],
-            );
-        }
-        import_image(&tag);
-        tag
+        self.image_once(
+            &context.0,
+            Some(dockerfile),
+            &tag,
+            Some("prebuilt"),
+            &[("BASE", &self.base_image)],
+        )
     }
 
     /// Whether the cluster's containerd has `image` (as `docker save` names it, or under `docker.io/`).
@@ -326,29 +312,27 @@ impl Cluster {
     }
 
     /// Builds `context` with `docker build -t tag` (BuildKit, so stages the target does not need are skipped;
-    /// `dockerfile` defaults to the context's `Dockerfile`, `build_args` become `--build-arg K=V`), then imports
-    /// the image into the cluster's containerd, and returns `tag`. Base images for it: [`Self::base_image`].
-    pub fn build_image(
+    /// `dockerfile` defaults to the context's `Dockerfile`, `build_args` become `--build-arg K=V`) and imports the
+    /// image into the cluster's containerd, each step skipped when Docker or the cluster already has `tag`: make
+    /// the tag a hash of what the image is built from ([`content_hash`]), so that reruns cost nothing. Base images
+    /// for it: [`Self::base_image`].
+    pub fn cached_image(
         &self,
         context: &Path,
         dockerfile: Option<&Path>,
         tag: &str,
         build_args: &[(&str, &str)],
     ) -> String {
-        docker_up();
-        docker_build(context, dockerfile, tag, None, build_args);
-        import_image(tag);
-        tag.to_owned()
+        self.image_once(context, dockerfile, tag, None, build_args)
     }
 
-    /// [`Self::build_image`], skipped when Docker and the cluster already have `tag` (imported only when the
-    /// cluster lacks it): make the tag a hash of what the image is built from ([`content_hash`]), so that reruns
-    /// cost nothing.
-    pub fn cached_image(
+    /// [`Self::cached_image`] of a Dockerfile's `target` stage.
+    fn image_once(
         &self,
         context: &Path,
         dockerfile: Option<&Path>,
         tag: &str,
+        target: Option<&str>,
         build_args: &[(&str, &str)],
     ) -> String {
         docker_up();
@@ -362,7 +346,7 @@ impl Cluster {
             return tag.to_owned();
         }
         if !in_docker {
-            docker_build(context, dockerfile, tag, None, build_args);
+            docker_build(context, dockerfile, tag, target, build_args);
         }
         import_image(tag);
         tag.to_owned()
