@@ -371,9 +371,13 @@ impl FunctionStore {
     /// Marks a deployment `Failed` because its runtime image cannot be had, as AWS marks a function whose image
     /// it cannot access (`ImageAccessDenied`); an update of the function settles it again.
     pub fn image_failed(&self, key: &crate::lambda::environments::DeploymentKey, reason: &str) {
-        // `arn:aws:lambda:<region>:<account>:function:<name>`
-        let parts: Vec<&str> = key.function_arn.split(':').collect();
-        let [_, _, _, region, account, _, name] = parts[..] else {
+        let Ok(FunctionRef {
+            account: Some(account),
+            region: Some(region),
+            name,
+            ..
+        }) = parse_function_reference(&key.function_arn, None, NameShape::Function)
+        else {
             return;
         };
         let Some(function) = self.region(account, region).get(name) else {
