@@ -8,65 +8,20 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    error::ProvideErrorMetadata,
     types::{
-        AttributeDefinition, AttributeValue as Av, BillingMode, DeleteRequest, KeySchemaElement, KeyType,
-        KeysAndAttributes, PutRequest, ReturnConsumedCapacity, ScalarAttributeType, WriteRequest,
+        AttributeValue as Av, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity,
+        WriteRequest,
     },
 };
-use common::{TestEmulator, unique};
-
-type Item = HashMap<String, Av>;
-
-fn error_of<T, E: ProvideErrorMetadata>(result: Result<T, E>) -> (String, String) {
-    let Err(err) = result else {
-        panic!("the call succeeded")
-    };
-    (
-        err.code().unwrap_or("").to_owned(),
-        err.message().unwrap_or("").to_owned(),
-    )
-}
+use common::{
+    TestEmulator, error_of,
+    items::{Item, get, item, key},
+    pk_table, s, unique,
+};
 
 /// A table with hash key `pk` (S).
 async fn table(client: &Client) -> String {
-    let name = unique("batch");
-    client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    name
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_owned())
-}
-
-fn item(pk: &str, attributes: &[(&str, Av)]) -> Item {
-    let mut item = HashMap::from([("pk".to_owned(), s(pk))]);
-    item.extend(attributes.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    item
-}
-
-fn key(pk: &str) -> Item {
-    item(pk, &[])
+    pk_table(client, "batch").await
 }
 
 fn put(item: Item) -> WriteRequest {
@@ -87,18 +42,6 @@ fn keys(keys: Vec<Item>) -> KeysAndAttributes {
         .consistent_read(true)
         .build()
         .unwrap()
-}
-
-async fn get(client: &Client, table: &str, pk: &str) -> Option<Item> {
-    client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(key(pk)))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
 }
 
 /// Sorts items by their `pk`, since BatchGetItem's order is unspecified.
@@ -247,7 +190,7 @@ async fn batch_get_with_duplicate_keys_is_rejected() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "Provided list of item keys contains duplicates".into()
@@ -267,7 +210,7 @@ async fn batch_get_of_more_than_100_keys_across_tables_is_rejected() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "Too many items requested for the BatchGetItem call".into()
@@ -286,7 +229,8 @@ async fn batch_get_of_more_than_100_keys_in_one_table_fails_the_length_constrain
             .request_items(&table, keys((0..101).map(|i| key(&i.to_string())).collect()))
             .send()
             .await,
-    );
+    )
+    .await;
     assert_eq!(code, "ValidationException");
     assert!(
         message.starts_with("1 validation error detected: Value '[")
@@ -363,7 +307,7 @@ async fn batch_get_on_a_missing_table_is_resource_not_found() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ResourceNotFoundException".into(),
             "Requested resource not found".into()
@@ -383,7 +327,7 @@ async fn batch_get_with_a_key_not_matching_the_schema_is_rejected() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "The provided key element does not match the schema".into()
@@ -524,7 +468,7 @@ async fn batch_write_with_duplicate_keys_is_rejected() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "Provided list of item keys contains duplicates".into()
@@ -560,7 +504,8 @@ async fn batch_write_of_more_than_25_requests_to_one_table_fails_the_map_value_c
             .request_items(&table, (0..26).map(|i| put(key(&i.to_string()))).collect())
             .send()
             .await,
-    );
+    )
+    .await;
     assert_eq!(code, "ValidationException");
     assert!(
         message.starts_with(&format!("1 validation error detected: Value '{{{table}=["))
@@ -585,7 +530,7 @@ async fn batch_write_of_more_than_25_requests_across_tables_is_rejected() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "Too many items requested for the BatchWriteItem call".into()
@@ -612,7 +557,7 @@ async fn batch_write_with_an_invalid_item_writes_nothing() {
             .await;
         // NB: in a batch AWS words a put's missing or mistyped key like a Key parameter's.
         assert_eq!(
-            error_of(result),
+            error_of(result).await,
             (
                 "ValidationException".into(),
                 "The provided key element does not match the schema".into()
@@ -634,7 +579,7 @@ async fn batch_write_validates_items_as_put_item_does() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "Item size has exceeded the maximum allowed size".into()
@@ -646,7 +591,7 @@ async fn batch_write_validates_items_as_put_item_does() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain \
@@ -687,7 +632,7 @@ async fn batch_write_to_a_missing_table_is_resource_not_found_and_writes_nothing
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ResourceNotFoundException".into(),
             "Requested resource not found".into()

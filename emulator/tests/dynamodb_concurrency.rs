@@ -2,39 +2,11 @@
 
 mod common;
 
-use aws_sdk_dynamodb::{
-    Client,
-    types::{
-        AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType,
-        ScalarAttributeType,
-    },
-};
-use common::{TestEmulator, unique};
+use aws_sdk_dynamodb::{Client, types::AttributeValue as Av};
+use common::{TestEmulator, pk_table};
 
 async fn counter_table(client: &Client) -> String {
-    let name = unique("counters");
-    client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    name
+    pk_table(client, "counters").await
 }
 
 async fn read_counter(client: &Client, table: &str, field: &str) -> String {

@@ -8,36 +8,12 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::{
     Client,
     types::{
-        AttributeDefinition, AttributeValue as Av, BillingMode, CreateGlobalSecondaryIndexAction,
-        GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, LocalSecondaryIndex,
-        Projection, ProjectionType, ScalarAttributeType, Select,
+        AttributeValue as Av, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+        GlobalSecondaryIndexUpdate, KeyType, LocalSecondaryIndex, Projection, ProjectionType,
+        ScalarAttributeType, Select,
     },
 };
-use common::{TestEmulator, error_of, unique};
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_owned())
-}
-
-fn n(v: impl ToString) -> Av {
-    Av::N(v.to_string())
-}
-
-fn attr(name: &str, ty: ScalarAttributeType) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ty)
-        .build()
-        .unwrap()
-}
-
-fn key(name: &str, ty: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(ty)
-        .build()
-        .unwrap()
-}
+use common::{TestEmulator, attr, error_of, key, n, s, unique};
 
 /// Orders: hash `customer` (S), sort `order` (N); GSI `by-status` (status S, total N, KEYS_ONLY);
 /// GSI `by-total` (total N, INCLUDE note); LSI `by-date` (customer, date S, ALL).

@@ -8,65 +8,28 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::{
     Client,
     types::{
-        AttributeAction, AttributeDefinition, AttributeValue as Av, AttributeValueUpdate, BillingMode,
-        ComparisonOperator, ExpectedAttributeValue, KeySchemaElement, KeyType, ReturnConsumedCapacity,
-        ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
+        AttributeAction, AttributeValue as Av, AttributeValueUpdate, ComparisonOperator,
+        ExpectedAttributeValue, KeyType, ReturnConsumedCapacity, ReturnValue,
+        ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
     },
 };
-use common::{TestEmulator, error_of, unique};
+use common::{
+    TestEmulator, attr, error_of,
+    items::{get, key},
+    n, pk_table_request, s, unique,
+};
 
 /// A table with hash key `pk` (S) and, when `with_sort`, sort key `sk` (N).
 async fn table(client: &Client, with_sort: bool) -> String {
     let name = unique("items");
-    let mut request = client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest);
+    let mut request = pk_table_request(client, &name);
     if with_sort {
         request = request
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("sk")
-                    .attribute_type(ScalarAttributeType::N)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("sk")
-                    .key_type(KeyType::Range)
-                    .build()
-                    .unwrap(),
-            );
+            .attribute_definitions(attr("sk", ScalarAttributeType::N))
+            .key_schema(common::key("sk", KeyType::Range));
     }
     request.send().await.unwrap();
     name
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_owned())
-}
-
-fn n(v: &str) -> Av {
-    Av::N(v.to_owned())
-}
-
-fn key(pk: &str) -> HashMap<String, Av> {
-    HashMap::from([("pk".to_owned(), s(pk))])
 }
 
 /// Whether `expression` uses the placeholder `token` (not just a longer one starting with it).
@@ -74,18 +37,6 @@ fn uses(expression: &str, token: &str) -> bool {
     expression.match_indices(token).any(|(at, _)| {
         !expression[at + token.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
     })
-}
-
-async fn get(client: &Client, table: &str, pk: &str) -> Option<HashMap<String, Av>> {
-    client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(key(pk)))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
 }
 
 #[tokio::test]
@@ -266,7 +217,7 @@ async fn invalid_attribute_values_are_rejected_with_aws_messages() {
             "The parameter cannot be converted to a numeric value: abc".to_owned(),
         ),
         (
-            n(&"9".repeat(39)),
+            n("9".repeat(39)),
             "Attempting to store more than 38 significant digits in a Number".to_owned(),
         ),
         (

@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use aws_sdk_dynamodb::{
     Client,
     types::{
-        AttributeDefinition, AttributeValue as Av, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-        KeyType, Projection, ProjectionType, ScalarAttributeType,
+        AttributeValue as Av, BillingMode, GlobalSecondaryIndex, KeyType, Projection, ProjectionType,
+        ScalarAttributeType,
     },
 };
-use common::{TestEmulator, unique};
+use common::{TestEmulator, attr, key, unique};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 /// The model: partition -> sort key -> (group, value).
@@ -25,20 +25,6 @@ const GROUPS: [&str; 3] = ["a", "b", "c"];
 
 async fn create(client: &Client) -> String {
     let name = unique("model");
-    let attr = |n: &str, t| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(t)
-            .build()
-            .unwrap()
-    };
-    let key = |n: &str, t| {
-        KeySchemaElement::builder()
-            .attribute_name(n)
-            .key_type(t)
-            .build()
-            .unwrap()
-    };
     client
         .create_table()
         .table_name(&name)

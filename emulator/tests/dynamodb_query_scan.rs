@@ -7,56 +7,16 @@ use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::{
     Client,
-    types::{
-        AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType,
-        ScalarAttributeType, Select,
-    },
+    types::{AttributeValue as Av, KeyType, ScalarAttributeType, Select},
 };
-use common::{TestEmulator, error_of, unique};
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_owned())
-}
-
-fn n(v: impl ToString) -> Av {
-    Av::N(v.to_string())
-}
+use common::{TestEmulator, attr, error_of, key, n, pk_table_request, s, unique};
 
 /// A table with hash key `pk` (S) and sort key `sk` of type `sort_type`.
 async fn table(client: &Client, sort_type: ScalarAttributeType) -> String {
     let name = unique("qs");
-    client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("sk")
-                .attribute_type(sort_type)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("sk")
-                .key_type(KeyType::Range)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
+    pk_table_request(client, &name)
+        .attribute_definitions(attr("sk", sort_type))
+        .key_schema(key("sk", KeyType::Range))
         .send()
         .await
         .unwrap();

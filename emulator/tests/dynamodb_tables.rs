@@ -10,28 +10,12 @@ use aws_sdk_dynamodb::{
     client::Waiters,
     operation::create_table::builders::CreateTableFluentBuilder,
     types::{
-        AttributeDefinition, BillingMode, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement,
-        KeyType, LocalSecondaryIndex, Projection, ProjectionType, ProvisionedThroughput, ScalarAttributeType,
-        StreamSpecification, StreamViewType, TableStatus,
+        BillingMode, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeyType, LocalSecondaryIndex,
+        Projection, ProjectionType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification,
+        StreamViewType, TableStatus,
     },
 };
-use common::{TestEmulator, error_of, unique};
-
-fn attr(name: &str, ty: ScalarAttributeType) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ty)
-        .build()
-        .unwrap()
-}
-
-fn key(name: &str, ty: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(ty)
-        .build()
-        .unwrap()
-}
+use common::{TestEmulator, attr, error_of, key, stream_on, unique};
 
 fn throughput(read: i64, write: i64) -> ProvisionedThroughput {
     ProvisionedThroughput::builder()
@@ -100,13 +84,7 @@ async fn create_table_with_stream_describes_stream_arn_and_label_in_aws_format()
     let client = emulator.dynamodb();
     let name = unique("bark");
     let created = bark_table(&client, &name)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        )
+        .stream_specification(stream_on(StreamViewType::NewAndOldImages))
         .send()
         .await
         .unwrap();
@@ -584,17 +562,10 @@ async fn update_table_turns_streams_off_and_on_with_a_new_label() {
     let client = emulator.dynamodb();
     let name = unique("streams");
     bark_table(&client, &name).send().await.unwrap();
-    let on = |view: StreamViewType| {
-        StreamSpecification::builder()
-            .stream_enabled(true)
-            .stream_view_type(view)
-            .build()
-            .unwrap()
-    };
     let first = client
         .update_table()
         .table_name(&name)
-        .stream_specification(on(StreamViewType::KeysOnly))
+        .stream_specification(stream_on(StreamViewType::KeysOnly))
         .send()
         .await
         .unwrap();
@@ -609,7 +580,7 @@ async fn update_table_turns_streams_off_and_on_with_a_new_label() {
         client
             .update_table()
             .table_name(&name)
-            .stream_specification(on(StreamViewType::NewImage))
+            .stream_specification(stream_on(StreamViewType::NewImage))
             .send()
             .await,
     )
@@ -643,7 +614,7 @@ async fn update_table_turns_streams_off_and_on_with_a_new_label() {
     let again = client
         .update_table()
         .table_name(&name)
-        .stream_specification(on(StreamViewType::NewImage))
+        .stream_specification(stream_on(StreamViewType::NewImage))
         .send()
         .await
         .unwrap();

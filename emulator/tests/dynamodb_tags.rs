@@ -5,34 +5,13 @@ mod common;
 
 use aws_sdk_dynamodb::{
     Client,
-    error::ProvideErrorMetadata,
-    types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        StreamSpecification, StreamViewType, Tag,
-    },
+    types::{StreamViewType, Tag},
 };
-use common::{TestEmulator, aws, unique};
+use common::{TestEmulator, aws, code_and_message, pk_table_request, stream_on, unique, validation};
 
 /// A hash-only, on-demand table with partition key `pk`, tagged with `tags`; returns its ARN.
 async fn table_with_tags(client: &Client, name: &str, tags: &[(&str, &str)]) -> String {
-    let mut create = client
-        .create_table()
-        .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest);
+    let mut create = pk_table_request(client, name);
     for (key, value) in tags {
         create = create.tags(tag(key, value));
     }
@@ -110,17 +89,6 @@ async fn untag_resource(client: &Client, arn: &str, keys: &[&str]) -> Result<(),
         Ok(_) => Ok(()),
         Err(err) => Err(code_and_message(&err)),
     }
-}
-
-fn code_and_message(err: &impl ProvideErrorMetadata) -> (String, String) {
-    (
-        err.code().unwrap_or("").to_owned(),
-        err.message().unwrap_or("").to_owned(),
-    )
-}
-
-fn validation(message: &str) -> (String, String) {
-    ("ValidationException".to_owned(), message.to_owned())
 }
 
 const TOO_MANY_TAGS: &str = "Number of Tags exceed the current limit for the provided ResourceArn";
@@ -217,13 +185,7 @@ async fn stream_arn_carries_its_own_tags() {
     let updated = client
         .update_table()
         .table_name(&name)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
-                .build()
-                .unwrap(),
-        )
+        .stream_specification(stream_on(StreamViewType::NewImage))
         .send()
         .await
         .unwrap();
@@ -364,24 +326,7 @@ async fn create_table_with_more_than_fifty_tags_is_rejected_and_creates_no_table
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
     let name = unique("tags");
-    let result = client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
+    let result = pk_table_request(&client, &name)
         .set_tags(Some(numbered(0..100)))
         .send()
         .await;

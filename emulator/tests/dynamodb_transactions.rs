@@ -17,72 +17,24 @@ use aws_sdk_dynamodb::{
     error::ProvideErrorMetadata,
     operation::transact_write_items::TransactWriteItemsError,
     types::{
-        AttributeDefinition, AttributeValue as Av, BillingMode, ConditionCheck, Delete, Get,
-        KeySchemaElement, KeyType, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
-        ScalarAttributeType, TransactGetItem, TransactWriteItem, Update,
+        AttributeValue as Av, ConditionCheck, Delete, Get, Put, ReturnConsumedCapacity,
+        ReturnValuesOnConditionCheckFailure, TransactGetItem, TransactWriteItem, Update,
     },
 };
-use common::{TestEmulator, unique};
+use common::{
+    TestEmulator, error_of,
+    items::{Item, get, item, key},
+    n, pk_table, s, unique,
+};
 
-type Item = HashMap<String, Av>;
 /// A cancellation reason as (Code, Message, Item).
 type Reason = (String, Option<String>, Option<Item>);
 
 const CANCELLED: &str = "Transaction cancelled, please refer cancellation reasons for specific reasons";
 
-fn error_of<T, E: ProvideErrorMetadata>(result: Result<T, E>) -> (String, String) {
-    let Err(err) = result else {
-        panic!("the call succeeded")
-    };
-    (
-        err.code().unwrap_or("").to_owned(),
-        err.message().unwrap_or("").to_owned(),
-    )
-}
-
 /// A table with hash key `pk` (S).
 async fn table(client: &Client) -> String {
-    let name = unique("transact");
-    client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    name
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_owned())
-}
-
-fn n(v: impl ToString) -> Av {
-    Av::N(v.to_string())
-}
-
-fn item(pk: &str, attributes: &[(&str, Av)]) -> Item {
-    let mut item = HashMap::from([("pk".to_owned(), s(pk))]);
-    item.extend(attributes.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    item
-}
-
-fn key(pk: &str) -> Item {
-    item(pk, &[])
+    pk_table(client, "transact").await
 }
 
 async fn put_item(client: &Client, table: &str, item: Item) {
@@ -93,18 +45,6 @@ async fn put_item(client: &Client, table: &str, item: Item) {
         .send()
         .await
         .unwrap();
-}
-
-async fn get(client: &Client, table: &str, pk: &str) -> Option<Item> {
-    client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(key(pk)))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
 }
 
 fn put(table: &str, item: Item) -> TransactWriteItem {
@@ -247,7 +187,7 @@ async fn transact_write_with_an_invalid_expression_is_rejected_outright_and_appl
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "Invalid ConditionExpression: An expression attribute value used in expression is not defined; \
@@ -357,7 +297,7 @@ async fn transact_write_with_two_actions_on_one_item_is_rejected() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "Transaction request cannot include multiple operations on one item".into()
@@ -377,7 +317,8 @@ async fn transact_write_of_more_than_100_actions_fails_the_length_constraint() {
             .set_transact_items(Some((0..101).map(|i| put(&table, key(&i.to_string()))).collect()))
             .send()
             .await,
-    );
+    )
+    .await;
     assert_eq!(code, "ValidationException");
     assert!(
         message.starts_with("1 validation error detected: Value '[")
@@ -477,7 +418,7 @@ async fn transact_write_with_a_reused_client_token_and_another_request_is_reject
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "IdempotentParameterMismatchException".into(),
             "DynamoDB rejected the request because you retried a request with a different payload but with an \
@@ -573,7 +514,7 @@ async fn transact_write_with_an_empty_key_value_is_rejected_outright() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain \
@@ -594,7 +535,7 @@ async fn transact_write_of_an_oversized_put_is_rejected_before_running() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "Item size has exceeded the maximum allowed size".into()
@@ -614,7 +555,7 @@ async fn transact_write_on_a_missing_table_is_resource_not_found() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ResourceNotFoundException".into(),
             "Requested resource not found".into()
@@ -761,7 +702,7 @@ async fn transact_get_of_one_item_twice_is_rejected() {
         .send()
         .await;
     assert_eq!(
-        error_of(result),
+        error_of(result).await,
         (
             "ValidationException".into(),
             "Transaction request cannot include multiple operations on one item".into()

@@ -11,11 +11,11 @@ use std::{
 use aws_sdk_dynamodb::{
     Client,
     types::{
-        AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-        Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus,
+        AttributeValue, BillingMode, GlobalSecondaryIndex, KeyType, Projection, ProjectionType,
+        ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus,
     },
 };
-use common::{TestEmulator, error_of, unique};
+use common::{TestEmulator, attr, error_of, items::get, key, n, pk_table, s, unique, validation};
 use dynastream::server::Settings;
 
 /// A sweep interval short enough that tests wait milliseconds, not seconds.
@@ -29,37 +29,6 @@ async fn fast_sweeping_emulator() -> TestEmulator {
         ..Settings::default()
     })
     .await
-}
-
-/// A hash-only, on-demand table with partition key `pk` (S); returns its name.
-async fn table(client: &Client, prefix: &str) -> String {
-    let name = unique(prefix);
-    client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(attr("pk", ScalarAttributeType::S))
-        .key_schema(key("pk", KeyType::Hash))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    name
-}
-
-fn attr(name: &str, ty: ScalarAttributeType) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ty)
-        .build()
-        .unwrap()
-}
-
-fn key(name: &str, ty: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(ty)
-        .build()
-        .unwrap()
 }
 
 fn spec(attribute: &str, enabled: bool) -> TimeToLiveSpecification {
@@ -84,14 +53,6 @@ fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
-}
-
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
 async fn put(client: &Client, table: &str, item: &[(&str, AttributeValue)]) {
     let item: HashMap<String, AttributeValue> =
         item.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
@@ -105,16 +66,7 @@ async fn put(client: &Client, table: &str, item: &[(&str, AttributeValue)]) {
 }
 
 async fn exists(client: &Client, table: &str, pk: &str) -> bool {
-    client
-        .get_item()
-        .table_name(table)
-        .key("pk", s(pk))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item()
-        .is_some()
+    get(client, table, pk).await.is_some()
 }
 
 /// Polls until `pk` is gone from `table`; fails the test after [`DEADLINE`].
@@ -144,10 +96,6 @@ async fn wait_for_a_whole_sweep(client: &Client, witness_table: &str) {
     }
 }
 
-fn validation(message: &str) -> (String, String) {
-    ("ValidationException".to_owned(), message.to_owned())
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // UpdateTimeToLive and DescribeTimeToLive
 
@@ -155,7 +103,7 @@ fn validation(message: &str) -> (String, String) {
 async fn new_table_describes_time_to_live_as_disabled_without_attribute() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     let described = client
         .describe_time_to_live()
         .table_name(&table)
@@ -174,7 +122,7 @@ async fn new_table_describes_time_to_live_as_disabled_without_attribute() {
 async fn enabling_time_to_live_echoes_the_specification_and_describes_it_enabled_at_once() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     let updated = client
         .update_time_to_live()
         .table_name(&table)
@@ -201,7 +149,7 @@ async fn enabling_time_to_live_echoes_the_specification_and_describes_it_enabled
 async fn update_time_to_live_body_matches_aws_shape() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     let updated = emulator
         .dynamodb_raw(
             "UpdateTimeToLive",
@@ -226,7 +174,7 @@ async fn update_time_to_live_body_matches_aws_shape() {
 async fn enabling_time_to_live_again_is_rejected_as_already_enabled() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     set_ttl(&client, &table, "expires", true).await;
     let result = client
         .update_time_to_live()
@@ -244,7 +192,7 @@ async fn enabling_time_to_live_again_is_rejected_as_already_enabled() {
 async fn enabling_time_to_live_on_another_attribute_names_the_current_one() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     set_ttl(&client, &table, "expires", true).await;
     let result = client
         .update_time_to_live()
@@ -262,7 +210,7 @@ async fn enabling_time_to_live_on_another_attribute_names_the_current_one() {
 async fn disabling_time_to_live_that_is_disabled_is_rejected() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     let result = client
         .update_time_to_live()
         .table_name(&table)
@@ -279,7 +227,7 @@ async fn disabling_time_to_live_that_is_disabled_is_rejected() {
 async fn disabling_time_to_live_must_name_the_attribute_in_use() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     set_ttl(&client, &table, "expires", true).await;
     let result = client
         .update_time_to_live()
@@ -297,7 +245,7 @@ async fn disabling_time_to_live_must_name_the_attribute_in_use() {
 async fn disabled_time_to_live_forgets_its_attribute_and_can_be_enabled_on_another() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     set_ttl(&client, &table, "expires", true).await;
     let disabled = client
         .update_time_to_live()
@@ -340,7 +288,7 @@ async fn disabled_time_to_live_forgets_its_attribute_and_can_be_enabled_on_anoth
 async fn time_to_live_on_the_partition_key_is_accepted() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     set_ttl(&client, &table, "pk", true).await;
 }
 
@@ -368,7 +316,7 @@ async fn time_to_live_of_missing_table_is_resource_not_found_naming_the_table() 
 async fn time_to_live_attribute_name_longer_than_255_characters_is_rejected() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     let long = "x".repeat(256);
     let result = client
         .update_time_to_live()
@@ -390,7 +338,7 @@ async fn time_to_live_attribute_name_longer_than_255_characters_is_rejected() {
 async fn empty_time_to_live_attribute_name_is_rejected() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     let result = client
         .update_time_to_live()
         .table_name(&table)
@@ -410,7 +358,7 @@ async fn empty_time_to_live_attribute_name_is_rejected() {
 async fn time_to_live_specification_without_its_members_is_rejected() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     let cases = [
         (
             r#"{"Enabled":true}"#,
@@ -468,7 +416,7 @@ async fn malformed_time_to_live_request_on_missing_table_is_a_validation_error()
 async fn expired_item_is_deleted_by_the_sweeper() {
     let emulator = fast_sweeping_emulator().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     set_ttl(&client, &table, "expires", true).await;
     put(&client, &table, &[("pk", s("old")), ("expires", n(now() - 60))]).await;
     wait_until_gone(&client, &table, "old").await;
@@ -478,7 +426,7 @@ async fn expired_item_is_deleted_by_the_sweeper() {
 async fn items_that_existed_before_time_to_live_was_enabled_expire_too() {
     let emulator = fast_sweeping_emulator().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     put(
         &client,
         &table,
@@ -498,7 +446,7 @@ async fn expired_item_is_still_returned_until_swept() {
     })
     .await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     set_ttl(&client, &table, "expires", true).await;
     let expired = now() - 60;
     put(&client, &table, &[("pk", s("old")), ("expires", n(expired))]).await;
@@ -516,7 +464,7 @@ async fn expired_item_is_still_returned_until_swept() {
 async fn items_that_do_not_expire_survive_the_sweep() {
     let emulator = fast_sweeping_emulator().await;
     let client = emulator.dynamodb();
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     set_ttl(&client, &table, "expires", true).await;
     let now = now();
     let survivors: [(&str, Option<AttributeValue>); 6] = [
@@ -639,9 +587,9 @@ async fn expired_item_leaves_the_secondary_indexes_too() {
 async fn table_whose_time_to_live_was_disabled_keeps_its_expired_items() {
     let emulator = fast_sweeping_emulator().await;
     let client = emulator.dynamodb();
-    let witness = table(&client, "witness").await;
+    let witness = pk_table(&client, "witness").await;
     set_ttl(&client, &witness, "expires", true).await;
-    let table = table(&client, "ttl").await;
+    let table = pk_table(&client, "ttl").await;
     set_ttl(&client, &table, "expires", true).await;
     set_ttl(&client, &table, "expires", false).await;
     put(&client, &table, &[("pk", s("old")), ("expires", n(now() - 60))]).await;

@@ -177,26 +177,7 @@ async fn state_is_kept_per_account_and_region() {
     let west = emulator.dynamodb_in("eu-west-1", "test");
     let other_account = emulator.dynamodb_in("us-east-1", "111122223333");
     let name = common::unique("scoped");
-    east.create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            aws_sdk_dynamodb::types::AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            aws_sdk_dynamodb::types::KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    common::pk_table_request(&east, &name).send().await.unwrap();
     let described = east.describe_table().table_name(&name).send().await.unwrap();
     assert_eq!(
         described.table().unwrap().table_arn(),

@@ -11,17 +11,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType,
+use aws_sdk_dynamodb::types::{AttributeValue as Av, StreamViewType};
+use aws_sdk_lambda::types::{
+    Environment, EventSourcePosition, Filter, FilterCriteria, FunctionResponseType, Runtime,
 };
-use aws_sdk_lambda::{
-    primitives::Blob,
-    types::{
-        Environment, EventSourcePosition, Filter, FilterCriteria, FunctionCode, FunctionResponseType, Runtime,
-    },
-};
-use common::{TestEmulator, unique};
+use common::{TestEmulator, complete_lines, create_function, table_with_stream, unique};
 use serde_json::Value;
 
 const HANDLER: &str = r#"
@@ -72,61 +66,25 @@ async fn setup(partial: bool) -> Setup {
     let emulator = TestEmulator::start().await;
     let (dynamodb, lambda) = (emulator.dynamodb(), emulator.lambda());
     let table = unique("esm");
-    let stream_arn = dynamodb
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .table_description()
-        .unwrap()
-        .latest_stream_arn()
-        .unwrap()
-        .to_owned();
+    let stream_arn = table_with_stream(&dynamodb, &table, StreamViewType::NewImage).await;
     let out = std::env::temp_dir().join(unique("esm-out"));
     let function = unique("consumer");
     let mut environment = Environment::builder().variables("OUT", out.display().to_string());
     if partial {
         environment = environment.variables("PARTIAL", "1");
     }
-    lambda
-        .create_function()
-        .function_name(&function)
-        .runtime(Runtime::Python312)
-        .role("arn:aws:iam::000000000000:role/lambda-role")
-        .handler("app.handler")
-        .timeout(10)
-        .environment(environment.build())
-        .code(
-            FunctionCode::builder()
-                .zip_file(Blob::new(common::zip(&[("app.py", HANDLER)])))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_function(
+        &lambda,
+        &function,
+        Runtime::Python312,
+        "app.handler",
+        &[("app.py", HANDLER)],
+    )
+    .timeout(10)
+    .environment(environment.build())
+    .send()
+    .await
+    .unwrap();
     Setup {
         emulator,
         table,
@@ -153,10 +111,7 @@ impl Setup {
     async fn delivered(&self, count: usize) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let text = std::fs::read_to_string(&self.out).unwrap_or_default();
-            // A last line without its '\n' is still being written by the handler: it is read next time round.
-            let complete = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
-            let lines: Vec<Value> = complete
+            let lines: Vec<Value> = complete_lines(&self.out)
                 .lines()
                 .map(|l| serde_json::from_str(l).unwrap())
                 .collect();
@@ -782,26 +737,22 @@ async fn tumbling_window_carries_state_and_ends_with_a_final_invocation() {
         let setup = setup(false).await;
         let lambda = setup.emulator.lambda();
         let windowed = unique("windowed");
-        lambda
-            .create_function()
-            .function_name(&windowed)
-            .runtime(Runtime::Python312)
-            .role("arn:aws:iam::000000000000:role/lambda-role")
-            .handler("app.handler")
-            .timeout(10)
-            .environment(
-                Environment::builder()
-                    .variables("OUT", setup.out.display().to_string())
-                    .build(),
-            )
-            .code(
-                FunctionCode::builder()
-                    .zip_file(Blob::new(common::zip(&[("app.py", WINDOW_HANDLER)])))
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
+        create_function(
+            &lambda,
+            &windowed,
+            Runtime::Python312,
+            "app.handler",
+            &[("app.py", WINDOW_HANDLER)],
+        )
+        .timeout(10)
+        .environment(
+            Environment::builder()
+                .variables("OUT", setup.out.display().to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
         let uuid = lambda
             .create_event_source_mapping()
             .function_name(&windowed)

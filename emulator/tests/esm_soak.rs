@@ -9,15 +9,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType, PutRequest,
-    ScalarAttributeType, StreamSpecification, StreamViewType, WriteRequest,
-};
-use aws_sdk_lambda::{
-    primitives::Blob,
-    types::{Environment, EventSourcePosition, FunctionCode, Runtime},
-};
-use common::{TestEmulator, unique, zip};
+use aws_sdk_dynamodb::types::{AttributeValue as Av, PutRequest, StreamViewType, WriteRequest};
+use aws_sdk_lambda::types::{Environment, EventSourcePosition, Runtime};
+use common::{TestEmulator, complete_lines, create_function, table_with_stream, unique};
 
 const HANDLER: &str = r#"
 import json, os
@@ -30,71 +24,26 @@ def handler(event, context):
     return len(event['Records'])
 "#;
 
-/// The complete lines of the handler's output file: a last line without its `\n` is still being written.
-fn complete_lines(path: &std::path::Path) -> String {
-    let mut text = std::fs::read_to_string(path).unwrap_or_default();
-    text.truncate(text.rfind('\n').map_or(0, |end| end + 1));
-    text
-}
-
 async fn table_and_function(emulator: &TestEmulator, out: &std::path::Path) -> (String, String, String) {
     let table = unique("soak");
-    let stream_arn = emulator
-        .dynamodb()
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .table_description()
-        .unwrap()
-        .latest_stream_arn()
-        .unwrap()
-        .to_owned();
+    let stream_arn = table_with_stream(&emulator.dynamodb(), &table, StreamViewType::NewImage).await;
     let function = unique("sink");
-    emulator
-        .lambda()
-        .create_function()
-        .function_name(&function)
-        .runtime(Runtime::Python312)
-        .role("arn:aws:iam::000000000000:role/lambda-role")
-        .handler("app.handler")
-        .timeout(30)
-        .environment(
-            Environment::builder()
-                .variables("OUT", out.display().to_string())
-                .build(),
-        )
-        .code(
-            FunctionCode::builder()
-                .zip_file(Blob::new(zip(&[("app.py", HANDLER)])))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_function(
+        &emulator.lambda(),
+        &function,
+        Runtime::Python312,
+        "app.handler",
+        &[("app.py", HANDLER)],
+    )
+    .timeout(30)
+    .environment(
+        Environment::builder()
+            .variables("OUT", out.display().to_string())
+            .build(),
+    )
+    .send()
+    .await
+    .unwrap();
     (table, stream_arn, function)
 }
 

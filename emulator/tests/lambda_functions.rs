@@ -15,31 +15,15 @@ use aws_sdk_lambda::{
     },
 };
 use base64::Engine;
-use common::{TestEmulator, unique};
+use common::{ROLE, TestEmulator, create_function, unique, zip};
 use sha2::{Digest, Sha256};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
 };
 
-const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
 const HANDLER_JS: &str =
     "exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event) });\n";
-
-/// A zip holding `files` (name, content).
-fn zip(files: &[(&str, &str)]) -> Vec<u8> {
-    let mut buffer = std::io::Cursor::new(Vec::new());
-    {
-        let mut writer = zip::ZipWriter::new(&mut buffer);
-        let options = zip::write::SimpleFileOptions::default();
-        for (name, content) in files {
-            writer.start_file(*name, options).unwrap();
-            writer.write_all(content.as_bytes()).unwrap();
-        }
-        writer.finish().unwrap();
-    }
-    buffer.into_inner()
-}
 
 fn index_zip() -> Vec<u8> {
     zip(&[("index.js", HANDLER_JS)])
@@ -54,13 +38,13 @@ fn create(
     client: &Client,
     name: &str,
 ) -> aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder {
-    client
-        .create_function()
-        .function_name(name)
-        .runtime(Runtime::Nodejs20x)
-        .role(ROLE)
-        .handler("index.handler")
-        .code(code(index_zip()))
+    create_function(
+        client,
+        name,
+        Runtime::Nodejs20x,
+        "index.handler",
+        &[("index.js", HANDLER_JS)],
+    )
 }
 
 /// The error code, message and HTTP status of a failed call.

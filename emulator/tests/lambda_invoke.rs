@@ -11,10 +11,10 @@ use std::{
 use aws_sdk_lambda::{
     Client,
     primitives::Blob,
-    types::{FunctionCode, InvocationType, LogType, Runtime},
+    types::{InvocationType, LogType, Runtime},
 };
 use base64::Engine;
-use common::{TestEmulator, unique, zip};
+use common::{TestEmulator, create_function, pk_table_request, unique, zip};
 
 async fn create(
     client: &Client,
@@ -24,14 +24,8 @@ async fn create(
     files: &[(&str, &str)],
     timeout: i32,
 ) {
-    client
-        .create_function()
-        .function_name(name)
-        .runtime(runtime)
-        .role("arn:aws:iam::000000000000:role/lambda-role")
-        .handler(handler)
+    create_function(client, name, runtime, handler, files)
         .timeout(timeout)
-        .code(FunctionCode::builder().zip_file(Blob::new(zip(files))).build())
         .send()
         .await
         .unwrap();
@@ -330,27 +324,7 @@ async fn event_invocation_is_accepted_and_the_handler_writes_through_its_sdk() {
     let emulator = TestEmulator::start().await;
     let (client, dynamodb) = (emulator.lambda(), emulator.dynamodb());
     let table = unique("written");
-    dynamodb
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            aws_sdk_dynamodb::types::AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            aws_sdk_dynamodb::types::KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    pk_table_request(&dynamodb, &table).send().await.unwrap();
     let name = unique("writer");
     create(
         &client,

@@ -6,10 +6,10 @@ mod common;
 use aws_sdk_lambda::{
     Client,
     primitives::Blob,
-    types::{FunctionCode, LogType, Runtime},
+    types::{LogType, Runtime},
 };
 use base64::Engine;
-use common::{TestEmulator, unique, zip};
+use common::{TestEmulator, create_function, unique};
 
 const PYTHON: &str = r#"
 def handler(event, context):
@@ -24,20 +24,6 @@ exports.handler = async (event) => {
   return event.tag;
 };
 "#;
-
-async fn create(client: &Client, name: &str, runtime: Runtime, handler: &str, file: (&str, &str)) {
-    client
-        .create_function()
-        .function_name(name)
-        .runtime(runtime)
-        .role("arn:aws:iam::000000000000:role/lambda-role")
-        .handler(handler)
-        .timeout(10)
-        .code(FunctionCode::builder().zip_file(Blob::new(zip(&[file]))).build())
-        .send()
-        .await
-        .unwrap();
-}
 
 /// Invokes in turn with `many` and with one output line, with and without the log tail; each tail must hold
 /// the last line its invocation printed and no line of another invocation.
@@ -85,23 +71,29 @@ async fn each_log_holds_exactly_its_invocations_output() {
     let emulator = TestEmulator::start().await;
     let client = emulator.lambda();
     let python = unique("logs-py");
-    create(
+    create_function(
         &client,
         &python,
         Runtime::Python312,
         "handler.handler",
-        ("handler.py", PYTHON),
+        &[("handler.py", PYTHON)],
     )
-    .await;
+    .timeout(10)
+    .send()
+    .await
+    .unwrap();
     let node = unique("logs-node");
-    create(
+    create_function(
         &client,
         &node,
         Runtime::Nodejs20x,
         "index.handler",
-        ("index.js", NODE),
+        &[("index.js", NODE)],
     )
-    .await;
+    .timeout(10)
+    .send()
+    .await
+    .unwrap();
     // More than the pipe holds (64 KB): Python waits for room as it writes; Node queues the rest, and its
     // bootstrap writes the queue out before posting the result.
     check_boundaries(&client, &python, 2000).await;

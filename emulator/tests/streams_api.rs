@@ -5,51 +5,10 @@ mod common;
 
 use aws_sdk_dynamodb::{
     Client,
-    types::{
-        AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType,
-        ScalarAttributeType, StreamSpecification, StreamViewType,
-    },
+    types::{AttributeValue as Av, StreamSpecification, StreamViewType},
 };
 use aws_sdk_dynamodbstreams::types::{ShardIteratorType, StreamStatus};
-use common::{TestEmulator, aws, error_of, unique};
-
-fn on(view: StreamViewType) -> StreamSpecification {
-    StreamSpecification::builder()
-        .stream_enabled(true)
-        .stream_view_type(view)
-        .build()
-        .unwrap()
-}
-
-async fn table_with_stream(client: &Client, name: &str) -> String {
-    client
-        .create_table()
-        .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(on(StreamViewType::NewImage))
-        .send()
-        .await
-        .unwrap()
-        .table_description()
-        .unwrap()
-        .latest_stream_arn()
-        .unwrap()
-        .to_owned()
-}
+use common::{TestEmulator, aws, error_of, stream_on, table_with_stream, unique};
 
 async fn put(client: &Client, table: &str, pk: &str) {
     client
@@ -67,7 +26,7 @@ async fn list_streams_filters_by_table_and_pages() {
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
     let mut arns = Vec::new();
     for i in 0..3 {
-        arns.push(table_with_stream(&client, &format!("listed-{i}")).await);
+        arns.push(table_with_stream(&client, &format!("listed-{i}"), StreamViewType::NewImage).await);
     }
     let all = streams.list_streams().send().await.unwrap();
     assert_eq!(all.streams().len(), 3);
@@ -99,7 +58,7 @@ async fn describe_stream_shows_status_view_key_schema_and_open_shard() {
     let emulator = TestEmulator::start().await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
     let table = unique("described");
-    let arn = table_with_stream(&client, &table).await;
+    let arn = table_with_stream(&client, &table, StreamViewType::NewImage).await;
     let description = streams.describe_stream().stream_arn(&arn).send().await.unwrap();
     let description = description.stream_description().unwrap();
     assert_eq!(description.stream_status(), Some(&StreamStatus::Enabled));
@@ -154,7 +113,7 @@ async fn iterator_types_start_where_aws_says() {
     let emulator = TestEmulator::start().await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
     let table = unique("positions");
-    let arn = table_with_stream(&client, &table).await;
+    let arn = table_with_stream(&client, &table, StreamViewType::NewImage).await;
     for pk in ["a", "b", "c"] {
         put(&client, &table, pk).await;
     }
@@ -280,7 +239,7 @@ async fn iterator_and_records_validation_uses_aws_messages() {
     let emulator = TestEmulator::start().await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
     let table = unique("invalid");
-    let arn = table_with_stream(&client, &table).await;
+    let arn = table_with_stream(&client, &table, StreamViewType::NewImage).await;
     let shard = streams
         .describe_stream()
         .stream_arn(&arn)
@@ -375,7 +334,7 @@ async fn disabled_stream_stays_readable_and_closed_shard_ends() {
     let emulator = TestEmulator::start().await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
     let table = unique("disabled");
-    let arn = table_with_stream(&client, &table).await;
+    let arn = table_with_stream(&client, &table, StreamViewType::NewImage).await;
     put(&client, &table, "a").await;
     client
         .update_table()
@@ -443,7 +402,7 @@ async fn disabled_stream_stays_readable_and_closed_shard_ends() {
     let again = client
         .update_table()
         .table_name(&table)
-        .stream_specification(on(StreamViewType::KeysOnly))
+        .stream_specification(stream_on(StreamViewType::KeysOnly))
         .send()
         .await
         .unwrap();
@@ -489,7 +448,7 @@ async fn cli_reads_the_stream_as_the_guide_does() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
     let table = unique("BarkTable");
-    let arn = table_with_stream(&client, &table).await;
+    let arn = table_with_stream(&client, &table, StreamViewType::NewImage).await;
     put(&client, &table, "Jane Doe").await;
     let Some(listed) = aws(&emulator, &["dynamodbstreams", "list-streams"]).await else {
         return;
@@ -564,7 +523,7 @@ async fn trimmed_records_and_expired_iterators_get_aws_errors() {
     .await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
     let table = unique("trimmed");
-    let arn = table_with_stream(&client, &table).await;
+    let arn = table_with_stream(&client, &table, StreamViewType::NewImage).await;
     put(&client, &table, "old").await;
     let description = streams
         .describe_stream()

@@ -5,61 +5,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::{
-    Client,
-    types::{
-        AttributeDefinition, AttributeValue as Av, BillingMode, Delete, KeySchemaElement, KeyType, Put,
-        PutRequest, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
-        TransactWriteItem, Update, WriteRequest,
-    },
+use aws_sdk_dynamodb::types::{
+    AttributeValue as Av, Delete, Put, PutRequest, StreamViewType, TimeToLiveSpecification,
+    TransactWriteItem, Update, WriteRequest,
 };
 use aws_sdk_dynamodbstreams::types::OperationType;
-use common::{TestEmulator, read_all, unique};
-
-async fn table_with_stream(client: &Client) -> (String, String) {
-    let name = unique("captured");
-    let created = client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    (
-        name,
-        created
-            .table_description()
-            .unwrap()
-            .latest_stream_arn()
-            .unwrap()
-            .to_owned(),
-    )
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_owned())
-}
+use common::{TestEmulator, read_all, s, table_with_stream, unique};
 
 fn keys_of(records: &[aws_sdk_dynamodbstreams::types::Record]) -> Vec<(String, OperationType)> {
     records
@@ -80,7 +31,8 @@ fn keys_of(records: &[aws_sdk_dynamodbstreams::types::Record]) -> Vec<(String, O
 async fn batch_writes_are_captured_in_request_order() {
     let emulator = TestEmulator::start().await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
-    let (table, arn) = table_with_stream(&client).await;
+    let table = unique("captured");
+    let arn = table_with_stream(&client, &table, StreamViewType::NewAndOldImages).await;
     let puts: Vec<WriteRequest> = ["a", "b", "c"]
         .iter()
         .map(|pk| {
@@ -110,7 +62,8 @@ async fn batch_writes_are_captured_in_request_order() {
 async fn transactions_are_captured_and_cancelled_ones_are_not() {
     let emulator = TestEmulator::start().await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
-    let (table, arn) = table_with_stream(&client).await;
+    let table = unique("captured");
+    let arn = table_with_stream(&client, &table, StreamViewType::NewAndOldImages).await;
     client
         .put_item()
         .table_name(&table)
@@ -195,7 +148,8 @@ async fn ttl_deletions_carry_the_service_identity() {
     })
     .await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
-    let (table, arn) = table_with_stream(&client).await;
+    let table = unique("captured");
+    let arn = table_with_stream(&client, &table, StreamViewType::NewAndOldImages).await;
     client
         .update_time_to_live()
         .table_name(&table)

@@ -13,12 +13,9 @@ use std::{
     time::Duration,
 };
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType,
-};
+use aws_sdk_dynamodb::types::{AttributeValue as Av, StreamViewType};
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
-use common::{TestEmulator, unique};
+use common::{TestEmulator, table_with_stream, unique};
 use dynastream::{server::Settings, streams::StreamSettings};
 
 const WRITERS: usize = 8;
@@ -100,39 +97,7 @@ async fn concurrent_writers_are_seen_exactly_once_in_per_key_order_across_rollov
     .await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
     let table = unique("contended");
-    let arn = client
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .table_description()
-        .unwrap()
-        .latest_stream_arn()
-        .unwrap()
-        .to_owned();
+    let arn = table_with_stream(&client, &table, StreamViewType::NewImage).await;
 
     let done = Arc::new(AtomicBool::new(false));
     let reader = tokio::spawn(follow(streams.clone(), arn.clone(), done.clone()));

@@ -5,59 +5,9 @@ mod common;
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::{
-    Client,
-    types::{
-        AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType,
-        ScalarAttributeType, StreamSpecification, StreamViewType,
-    },
-};
+use aws_sdk_dynamodb::types::StreamViewType;
 use aws_sdk_dynamodbstreams::types::{AttributeValue as Sv, OperationType};
-use common::{TestEmulator, read_all, unique};
-
-/// A table with hash key `pk` (S) and a stream of `view`; returns (table, stream ARN).
-async fn table_with_stream(client: &Client, view: StreamViewType) -> (String, String) {
-    let name = unique("streamed");
-    let created = client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(view)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let arn = created
-        .table_description()
-        .unwrap()
-        .latest_stream_arn()
-        .unwrap()
-        .to_owned();
-    (name, arn)
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_owned())
-}
+use common::{TestEmulator, pk_table_request, read_all, s, stream_on, table_with_stream, unique};
 
 fn ss(v: &str) -> Sv {
     Sv::S(v.to_owned())
@@ -67,7 +17,8 @@ fn ss(v: &str) -> Sv {
 async fn put_update_delete_produce_insert_modify_remove_with_both_images() {
     let emulator = TestEmulator::start().await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
-    let (table, arn) = table_with_stream(&client, StreamViewType::NewAndOldImages).await;
+    let table = unique("streamed");
+    let arn = table_with_stream(&client, &table, StreamViewType::NewAndOldImages).await;
     client
         .put_item()
         .table_name(&table)
@@ -163,7 +114,8 @@ async fn view_types_carry_the_images_they_name() {
         (StreamViewType::OldImage, false, true),
         (StreamViewType::NewAndOldImages, true, true),
     ] {
-        let (table, arn) = table_with_stream(&client, view.clone()).await;
+        let table = unique("streamed");
+        let arn = table_with_stream(&client, &table, view.clone()).await;
         client
             .put_item()
             .table_name(&table)
@@ -199,7 +151,8 @@ async fn view_types_carry_the_images_they_name() {
 async fn writes_that_change_nothing_produce_no_record() {
     let emulator = TestEmulator::start().await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
-    let (table, arn) = table_with_stream(&client, StreamViewType::NewAndOldImages).await;
+    let table = unique("streamed");
+    let arn = table_with_stream(&client, &table, StreamViewType::NewAndOldImages).await;
     client
         .put_item()
         .table_name(&table)
@@ -251,27 +204,7 @@ async fn table_without_stream_has_no_stream_and_stream_is_added_later() {
     let emulator = TestEmulator::start().await;
     let (client, streams) = (emulator.dynamodb(), emulator.streams());
     let name = unique("later");
-    client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    pk_table_request(&client, &name).send().await.unwrap();
     client
         .put_item()
         .table_name(&name)
@@ -284,13 +217,7 @@ async fn table_without_stream_has_no_stream_and_stream_is_added_later() {
     let updated = client
         .update_table()
         .table_name(&name)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::KeysOnly)
-                .build()
-                .unwrap(),
-        )
+        .stream_specification(stream_on(StreamViewType::KeysOnly))
         .send()
         .await
         .unwrap();

@@ -1,5 +1,6 @@
 //! Test helpers: an in-process emulator on an ephemeral port, SDK clients configured for it, unique names, a tiny
-//! raw HTTP client for protocol-level checks, and the AWS CLI v2.
+//! raw HTTP client for protocol-level checks, the AWS CLI v2, and builders for the tables, items and functions
+//! the tests use.
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::{
@@ -8,7 +9,20 @@ use std::{
     sync::atomic::{AtomicU32, Ordering},
 };
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::{
+    config::{BehaviorVersion, Credentials, Region},
+    error::ProvideErrorMetadata,
+    operation::create_table::builders::CreateTableFluentBuilder,
+    types::{
+        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        StreamSpecification, StreamViewType,
+    },
+};
+use aws_sdk_lambda::{
+    operation::create_function::builders::CreateFunctionFluentBuilder,
+    primitives::Blob,
+    types::{FunctionCode, Runtime},
+};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -316,14 +330,159 @@ pub fn zip(files: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// The code and message of a call that must fail (panics when it succeeded).
-pub async fn error_of<T, E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
-    result: Result<T, E>,
-) -> (String, String) {
+pub async fn error_of<T, E: ProvideErrorMetadata>(result: Result<T, E>) -> (String, String) {
     let Err(err) = result else {
         panic!("the call succeeded")
     };
+    code_and_message(&err)
+}
+
+/// The code and message of an error ("" for a missing one).
+pub fn code_and_message(err: &impl ProvideErrorMetadata) -> (String, String) {
     (
         err.code().unwrap_or("").to_owned(),
         err.message().unwrap_or("").to_owned(),
     )
+}
+
+/// A `ValidationException` with `message`, as [`error_of`] returns it.
+pub fn validation(message: &str) -> (String, String) {
+    ("ValidationException".to_owned(), message.to_owned())
+}
+
+/// The complete lines of a file a handler appends to: a last line without its `\n` is still being written.
+pub fn complete_lines(path: &std::path::Path) -> String {
+    let mut text = std::fs::read_to_string(path).unwrap_or_default();
+    text.truncate(text.rfind('\n').map_or(0, |end| end + 1));
+    text
+}
+
+/// A string attribute value.
+pub fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+/// A number attribute value.
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// The definition of attribute `name` of type `ty`.
+pub fn attr(name: &str, ty: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ty)
+        .build()
+        .unwrap()
+}
+
+/// A key schema element: attribute `name` as the `ty` (hash or range) key.
+pub fn key(name: &str, ty: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(ty)
+        .build()
+        .unwrap()
+}
+
+/// An enabled stream specification of view type `view`.
+pub fn stream_on(view: StreamViewType) -> StreamSpecification {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(view)
+        .build()
+        .unwrap()
+}
+
+/// An unsent CreateTable request for an on-demand table `name` with hash key `pk` (S); callers may add members.
+pub fn pk_table_request(client: &aws_sdk_dynamodb::Client, name: &str) -> CreateTableFluentBuilder {
+    client
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .billing_mode(BillingMode::PayPerRequest)
+}
+
+/// Creates an on-demand table with hash key `pk` (S), named uniquely after `prefix`; returns its name.
+pub async fn pk_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
+    let name = unique(prefix);
+    pk_table_request(client, &name).send().await.unwrap();
+    name
+}
+
+/// Creates an on-demand table `name` with hash key `pk` (S) and a stream of `view`; returns the stream's ARN.
+pub async fn table_with_stream(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+    view: StreamViewType,
+) -> String {
+    pk_table_request(client, name)
+        .stream_specification(stream_on(view))
+        .send()
+        .await
+        .unwrap()
+        .table_description()
+        .unwrap()
+        .latest_stream_arn()
+        .unwrap()
+        .to_owned()
+}
+
+/// Items of tables whose key is `pk` (S) alone, such as [`pk_table`]'s.
+pub mod items {
+    use std::collections::HashMap;
+
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    use super::s;
+
+    /// An item or a key: attribute values by name.
+    pub type Item = HashMap<String, AttributeValue>;
+
+    /// The item `pk` with `attributes`.
+    pub fn item(pk: &str, attributes: &[(&str, AttributeValue)]) -> Item {
+        let mut item = HashMap::from([("pk".to_owned(), s(pk))]);
+        item.extend(attributes.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        item
+    }
+
+    /// The key of the item `pk`.
+    pub fn key(pk: &str) -> Item {
+        item(pk, &[])
+    }
+
+    /// The item `pk` of `table`, read consistently, or `None` when it does not exist.
+    pub async fn get(client: &aws_sdk_dynamodb::Client, table: &str, pk: &str) -> Option<Item> {
+        client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key(pk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+    }
+}
+
+/// The IAM role the tests give their functions.
+pub const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
+
+/// An unsent CreateFunction request for `name` running `handler` on `runtime`, with a deployment package of
+/// `files` (name, content); callers may add members (timeout, environment, ...).
+pub fn create_function(
+    client: &aws_sdk_lambda::Client,
+    name: &str,
+    runtime: Runtime,
+    handler: &str,
+    files: &[(&str, &str)],
+) -> CreateFunctionFluentBuilder {
+    client
+        .create_function()
+        .function_name(name)
+        .runtime(runtime)
+        .role(ROLE)
+        .handler(handler)
+        .code(FunctionCode::builder().zip_file(Blob::new(zip(files))).build())
 }
