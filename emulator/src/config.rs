@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// How long an idle Lambda execution environment is kept warm before it is stopped.
     #[arg(long, env = "DYNASTREAM_LAMBDA_IDLE_TIMEOUT", default_value = "600", value_parser = parse_interval)]
     pub lambda_idle_timeout: Duration,
+    /// How long a new Lambda execution environment may take to be ready (a pod scheduled, its image pulled, the
+    /// runtime's init) before the invocation waiting for it fails; the function's timeout counts only after.
+    #[arg(long, env = "DYNASTREAM_LAMBDA_START_TIMEOUT", default_value = "300", value_parser = parse_interval)]
+    pub lambda_start_timeout: Duration,
     /// Where Lambda execution environments run: local processes, or pods of the emulator's namespace. `auto`
     /// chooses `kubernetes` when a Kubernetes service-account token is mounted, else `process`.
     #[arg(long, env = "DYNASTREAM_LAMBDA_EXECUTOR", value_enum, default_value_t = ExecutorKind::Auto)]
@@ -116,6 +120,28 @@ mod tests {
         assert_eq!(parse_interval("0.1"), Ok(Duration::from_millis(100)));
         assert_eq!(parse_interval("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_interval("100ms"), Ok(Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn lambda_timeouts_reach_the_environment_settings() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let cli = <Cli as clap::Parser>::try_parse_from([
+            "dynastream",
+            "--lambda-idle-timeout",
+            "30",
+            "--lambda-start-timeout",
+            "900",
+        ])
+        .unwrap();
+        let settings = crate::server::Settings::from(&cli.serve).lambda.environments;
+        assert_eq!(
+            (settings.idle_timeout, settings.start_timeout),
+            (Duration::from_secs(30), Duration::from_secs(900))
+        );
     }
 
     #[test]

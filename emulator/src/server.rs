@@ -45,6 +45,7 @@ impl From<&ServeArgs> for Settings {
             lambda: LambdaSettings {
                 environments: EnvironmentSettings {
                     idle_timeout: args.lambda_idle_timeout,
+                    start_timeout: args.lambda_start_timeout,
                     ..EnvironmentSettings::default()
                 },
                 agent_program: None,
