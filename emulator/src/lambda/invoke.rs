@@ -345,7 +345,7 @@ pub async fn invoke_function(
         return Err(LambdaError::service(format!(
             "the execution environment of {} did not start within {} seconds",
             function.name,
-            start_timeout.as_secs()
+            start_timeout.as_secs_f64()
         )));
     }
     // Taken, or the environment went away first and its result says how. The agent enforces the function's
