@@ -1636,6 +1636,7 @@ async fn options_dynastream_does_not_implement_are_refused_by_name_and_empty_one
         aws_sdk_lambda::types::VpcConfig::builder()
             .set_subnet_ids(Some(subnet.into_iter().map(str::to_owned).collect()))
             .set_security_group_ids(Some(Vec::new()))
+            .ipv6_allowed_for_dual_stack(false)
             .build()
     };
     let (code, message, status) = failure(
@@ -1655,7 +1656,7 @@ async fn options_dynastream_does_not_implement_are_refused_by_name_and_empty_one
     let (code, _, _) = failure(client.get_function().function_name(&name).send().await);
     assert_eq!(code, "ResourceNotFoundException", "nothing was created");
 
-    // An empty VpcConfig asks for no VPC, as infrastructure tools send it.
+    // An empty VpcConfig (empty lists, false) asks for no VPC, as infrastructure tools send it.
     create(&client, &name).vpc_config(vpc(None)).send().await.unwrap();
     let (code, message, _) = failure(
         client

@@ -606,6 +606,26 @@ async fn changing_latest_or_deleting_a_version_keeps_the_other_versions_environm
     );
 }
 
+/// Invokes `name` once: the SDK's retries of a ServiceException would hide the answer.
+async fn invoke_once(
+    client: Client,
+    name: String,
+) -> Result<
+    aws_sdk_lambda::operation::invoke::InvokeOutput,
+    aws_sdk_lambda::error::SdkError<aws_sdk_lambda::operation::invoke::InvokeError>,
+> {
+    client
+        .invoke()
+        .function_name(name)
+        .customize()
+        .config_override(
+            aws_sdk_lambda::Config::builder()
+                .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled()),
+        )
+        .send()
+        .await
+}
+
 /// An emulator whose environments' agents start `delay_secs` late, as a pod does while its image is pulled,
 /// environments allowed `start_timeout` to start, and a node function with `timeout` there; with the agent
 /// program, and the file where it writes its pid.
@@ -658,16 +678,7 @@ async fn an_environment_slow_to_start_does_not_spend_the_function_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_environment_that_does_not_start_in_time_fails_the_invocation_and_is_stopped() {
     let (emulator, name, script, pid_file) = slow_start(120, Duration::from_secs(2), 3).await;
-    let err = emulator
-        .lambda()
-        .invoke()
-        .function_name(&name)
-        .customize()
-        .config_override(
-            aws_sdk_lambda::Config::builder()
-                .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled()),
-        )
-        .send()
+    let err = invoke_once(emulator.lambda(), name.clone())
         .await
         .unwrap_err()
         .into_service_error();
@@ -684,6 +695,27 @@ async fn an_environment_that_does_not_start_in_time_fails_the_invocation_and_is_
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(!proc.exists(), "the slow agent {} still runs", pid.trim());
+    let _ = std::fs::remove_file(script);
+    let _ = std::fs::remove_file(pid_file);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invocation_waiting_for_its_environment_ends_when_the_emulator_stops() {
+    let (emulator, name, script, pid_file) = slow_start(120, Duration::from_secs(300), 3).await;
+    let call = tokio::spawn(invoke_once(emulator.lambda(), name.clone()));
+    // The agent program started: the invocation now waits for its environment.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !pid_file.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(pid_file.exists(), "the agent program never started");
+    drop(emulator);
+    let err = call.await.unwrap().unwrap_err().into_service_error();
+    assert!(err.is_service_exception(), "{err:?}");
+    assert_eq!(
+        aws_sdk_lambda::error::ProvideErrorMetadata::message(&err),
+        Some(format!("the execution environment of {name} stopped before it took the invocation").as_str())
+    );
     let _ = std::fs::remove_file(script);
     let _ = std::fs::remove_file(pid_file);
 }

@@ -312,7 +312,8 @@ fn on_demand_change(
     want: &crd::OnDemandThroughput,
     have: Option<&ddb::OnDemandThroughput>,
 ) -> Option<ddb::OnDemandThroughput> {
-    let member = |want: Option<i64>, have: Option<i64>| match (want, have) {
+    let member = |want: Option<i64>, have: Option<i64>| match (want.filter(|units| *units != -1), have) {
+        // -1 asks for no maximum, which the table then describes by leaving the member out.
         (want, have) if want == have => None,
         (Some(want), _) => Some(want),
         (None, Some(_)) => Some(-1),
@@ -671,6 +672,26 @@ mod tests {
             .unwrap()
             .max_write_request_units = Some(50);
         assert_eq!(plan_updates(&spec, &table), Vec::new());
+        // -1 is "no maximum": met by a table without one, applied as -1 to one that has one.
+        spec.on_demand_throughput
+            .as_mut()
+            .unwrap()
+            .max_write_request_units = Some(-1);
+        let change = plan_updates(&spec, &table)[0].on_demand.clone().unwrap();
+        assert_eq!(change.max_write_request_units(), Some(-1));
+        let without = describing(&spec)
+            .billing_mode_summary(
+                ddb::BillingModeSummary::builder()
+                    .billing_mode(ddb::BillingMode::PayPerRequest)
+                    .build(),
+            )
+            .on_demand_throughput(
+                ddb::OnDemandThroughput::builder()
+                    .max_read_request_units(100)
+                    .build(),
+            )
+            .build();
+        assert_eq!(plan_updates(&spec, &without), Vec::new());
     }
 
     #[test]

@@ -12,7 +12,8 @@ pub struct OtherMembers(BTreeMap<String, serde_json::Value>);
 
 impl OtherMembers {
     /// Why `operation` cannot be done as asked, naming the members that ask for something; an empty value (null,
-    /// "", [], or an object of empty values, as tools send to clear a setting) asks for nothing.
+    /// false, "", [], or an object of empty values, as tools send to clear a setting, e.g. `VpcConfig: {SubnetIds:
+    /// [], SecurityGroupIds: [], Ipv6AllowedForDualStack: false}`) asks for nothing.
     pub fn refusal(&self, operation: &str) -> Option<String> {
         let asked: Vec<&str> = self
             .0
@@ -31,10 +32,10 @@ impl OtherMembers {
 
 fn is_empty(value: &serde_json::Value) -> bool {
     match value {
-        serde_json::Value::Null => true,
+        serde_json::Value::Null | serde_json::Value::Bool(false) => true,
         serde_json::Value::String(s) => s.is_empty(),
         serde_json::Value::Array(items) => items.is_empty(),
         serde_json::Value::Object(members) => members.values().all(is_empty),
-        serde_json::Value::Bool(_) | serde_json::Value::Number(_) => false,
+        serde_json::Value::Bool(true) | serde_json::Value::Number(_) => false,
     }
 }

@@ -15,7 +15,9 @@ use base64::Engine;
 
 use super::{
     LambdaError,
-    environments::{AcquireError, AgentConfig, AgentResult, Dispatch, base64_decode, base64_encode},
+    environments::{
+        AcquireError, AgentConfig, AgentResult, Dispatch, Handover, base64_decode, base64_encode,
+    },
     functions::{Deployment, Function, LATEST, parse_function_name},
     runtime_api::Invocation,
 };
@@ -27,6 +29,9 @@ pub const MAX_SYNC_PAYLOAD: usize = 6_291_456;
 pub const MAX_ASYNC_PAYLOAD: usize = 262_144;
 /// The log tail returned with `LogType: Tail`.
 const LOG_TAIL_BYTES: usize = 4096;
+/// How long an environment that stopped before taking an invocation has to answer it (its exit does, at once,
+/// when it had seen it).
+const STOPPED_GRACE: Duration = Duration::from_secs(1);
 
 /// Invoke and the agent protocol, merged into the edge's router.
 pub fn router() -> Router<Arc<Services>> {
@@ -338,25 +343,35 @@ pub async fn invoke_function(
         ));
     }
     // A new environment is starting until its agent takes the invocation (a pod scheduled and its image
-    // pulled, the runtime's init): as in AWS, the function's timeout counts only from there.
-    let start_timeout = environments.start_timeout();
-    if tokio::time::timeout(start_timeout, taken_rx).await.is_err() {
-        environments.kill(lease);
-        return Err(LambdaError::service(format!(
-            "the execution environment of {} did not start within {} seconds",
-            function.name,
-            start_timeout.as_secs_f64()
-        )));
-    }
-    // Taken, or the environment went away first and its result says how. The agent enforces the function's
-    // timeout; this bound only guards against an agent that hangs.
-    let limit = Duration::from_secs(u64::from(config.timeout)) + Duration::from_secs(5);
+    // pulled, the runtime's init): as in AWS, the function's timeout counts only from there. The agent enforces
+    // it; the bound below only guards against an agent that hangs.
+    let handover = environments.handover(&lease, taken_rx).await;
+    let limit = match handover {
+        Handover::Taken => Duration::from_secs(u64::from(config.timeout)) + Duration::from_secs(5),
+        // Its exit answers the invocation at once if it had seen it; otherwise nothing will.
+        Handover::Stopped => STOPPED_GRACE,
+        Handover::StartTimedOut => {
+            environments.kill(lease);
+            return Err(LambdaError::service(format!(
+                "the execution environment of {} did not start within {} seconds",
+                function.name,
+                environments.start_timeout().as_secs_f64()
+            )));
+        }
+    };
     let result = tokio::time::timeout(limit, result_rx).await;
     let result = match result {
         Ok(Ok(result)) => {
             let healthy = result.environment_survives();
             environments.release(lease, healthy);
             result
+        }
+        Ok(Err(_)) | Err(_) if handover == Handover::Stopped => {
+            environments.kill(lease);
+            return Err(LambdaError::service(format!(
+                "the execution environment of {} stopped before it took the invocation",
+                function.name
+            )));
         }
         Ok(Err(_)) | Err(_) => {
             environments.kill(lease);

@@ -291,6 +291,17 @@ struct PoolState {
     warm_warned: HashMap<String, String>,
 }
 
+/// How a dispatched invocation reached its environment.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handover {
+    /// The agent took it.
+    Taken,
+    /// The environment stopped (exited, was killed, or the emulator is shutting down) before its agent took it.
+    Stopped,
+    /// The environment was not ready within the start-up limit.
+    StartTimedOut,
+}
+
 /// Why no environment could be had.
 #[derive(Debug, PartialEq, Eq)]
 pub enum AcquireError {
@@ -472,6 +483,22 @@ impl Environments {
     /// Hands an invocation to a leased environment.
     pub async fn dispatch(&self, lease: &Lease, dispatch: Dispatch) -> bool {
         lease.environment.dispatch.send(dispatch).await.is_ok()
+    }
+
+    /// Waits until the leased environment's agent takes the dispatched invocation (`taken`), the environment
+    /// stops first, or the start-up limit passes.
+    pub async fn handover(&self, lease: &Lease, taken: oneshot::Receiver<()>) -> Handover {
+        let mut stopped = lease.environment.stopped.subscribe();
+        tokio::select! {
+            biased;
+            taken = taken => match taken {
+                Ok(()) => Handover::Taken,
+                // The dispatch was dropped untaken: the environment is gone.
+                Err(_) => Handover::Stopped,
+            },
+            _ = stopped.wait_for(|stopped| *stopped) => Handover::Stopped,
+            () = tokio::time::sleep(self.settings.start_timeout) => Handover::StartTimedOut,
+        }
     }
 
     /// Ends a lease: the environment goes back to the idle pool if it is healthy and current, else it stops.
