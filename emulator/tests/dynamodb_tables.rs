@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::{
         StreamViewType, TableStatus,
     },
 };
-use common::{TestEmulator, attr, error_of, key, stream_on, unique};
+use common::{TestEmulator, attr, error_of, key, stream_on, unique, validation};
 
 fn throughput(read: i64, write: i64) -> ProvisionedThroughput {
     ProvisionedThroughput::builder()
@@ -452,7 +452,7 @@ async fn on_demand_maxima_are_kept_changed_and_removed_member_by_member() {
             .unwrap();
         assert_eq!(described().await.0, expected);
     }
-    let (code, message) = error_of(
+    let refused = error_of(
         client
             .update_table()
             .table_name(&name)
@@ -462,9 +462,8 @@ async fn on_demand_maxima_are_kept_changed_and_removed_member_by_member() {
     )
     .await;
     assert_eq!(
-        (code.as_str(), message.as_str()),
-        (
-            "ValidationException",
+        refused,
+        validation(
             "One or more parameter values were invalid: Requested MaxReadRequestUnits for OnDemandThroughput for \
              table is outside of valid range"
         )
@@ -476,7 +475,7 @@ async fn table_options_dynastream_does_not_implement_are_refused_by_name() {
     let emulator = TestEmulator::start().await;
     let client = emulator.dynamodb();
     let name = unique("options");
-    let (code, message) = error_of(
+    let refused = error_of(
         bark_table(&client, &name)
             .warm_throughput(
                 aws_sdk_dynamodb::types::WarmThroughput::builder()
@@ -488,11 +487,8 @@ async fn table_options_dynastream_does_not_implement_are_refused_by_name() {
     )
     .await;
     assert_eq!(
-        (code.as_str(), message.as_str()),
-        (
-            "ValidationException",
-            "dynastream does not implement WarmThroughput in CreateTable"
-        )
+        refused,
+        validation("dynastream does not implement WarmThroughput in CreateTable")
     );
     let (code, _) = error_of(client.describe_table().table_name(&name).send().await).await;
     assert_eq!(code, "ResourceNotFoundException", "nothing was created");

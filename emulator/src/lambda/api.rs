@@ -23,7 +23,7 @@ use super::{
     Lambda, LambdaError,
     functions::{
         self, CREATING_REASON, Code, Deployment, Function, FunctionRef, FunctionState, LATEST, MAX_LAYERS,
-        MAX_TAGS, NameShape,
+        NameShape,
     },
     wire::{
         Concurrency, CreateFunctionRequest, DeadLetterConfig, EnvironmentResponse, EphemeralStorage,
@@ -809,11 +809,11 @@ mod ops {
             if let Some(value) = value
                 && !(value.is_empty() || functions::is_any_arn(value))
             {
+                let pattern = functions::OPTIONAL_ARN_PATTERN;
                 self.0.push(format!(
-                "Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy regular expression \
-                 pattern: {}",
-                functions::OPTIONAL_ARN_PATTERN
-            ));
+                    "Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy regular \
+                     expression pattern: {pattern}"
+                ));
             }
         }
 
@@ -1122,11 +1122,7 @@ mod ops {
         };
         let layers = describe_layers(input.layers.as_deref().unwrap_or_default())?;
         let tags = input.tags.clone().unwrap_or_default();
-        if tags.len() > MAX_TAGS {
-            return Err(LambdaError::invalid_parameter(
-                "Number of tags exceeds resource tag limit.",
-            ));
-        }
+        functions::check_tag_count(&tags)?;
         let logging_config = new_logging(&name, input.logging_config.as_ref())?;
         let code = input.code.as_ref();
         let zip = request_zip(
@@ -1793,10 +1789,10 @@ mod ops {
         match *kind {
             "function" => {}
             "event-source-mapping" => {
-                let [.., uuid] = parts.as_slice() else {
+                let [_, _, _, _, _, _, uuid] = parts.as_slice() else {
                     return Err(invalid());
                 };
-                if parts.len() != 7 || uuid::Uuid::try_parse(uuid).is_err() || uuid.len() != 36 {
+                if uuid.len() != 36 || uuid::Uuid::try_parse(uuid).is_err() {
                     return Err(invalid());
                 }
                 // NB: a mapping of another region or account is not found here, as by its UUID.
@@ -1851,11 +1847,7 @@ mod ops {
         tagged.update_tags(lambda, |current| {
             let mut merged = current.clone();
             merged.extend(tags);
-            if merged.len() > MAX_TAGS {
-                return Err(LambdaError::invalid_parameter(
-                    "Number of tags exceeds resource tag limit.",
-                ));
-            }
+            functions::check_tag_count(&merged)?;
             *current = merged;
             Ok(())
         })

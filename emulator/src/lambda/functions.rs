@@ -23,10 +23,20 @@ pub const MAX_ZIPPED_BYTES: usize = 52_428_800;
 pub const MAX_UNZIPPED_BYTES: u64 = 262_144_000;
 /// Largest environment, measured as the compact JSON of the variables.
 pub const MAX_ENVIRONMENT_BYTES: usize = 4096;
-/// Most tags on one function.
+/// Most tags on one function or event source mapping.
 pub const MAX_TAGS: usize = 50;
 /// Most layers on one function.
 pub const MAX_LAYERS: usize = 5;
+
+/// AWS's error for a resource given more than [`MAX_TAGS`] tags.
+pub fn check_tag_count(tags: &BTreeMap<String, String>) -> Result<(), LambdaError> {
+    if tags.len() > MAX_TAGS {
+        return Err(LambdaError::invalid_parameter(
+            "Number of tags exceeds resource tag limit.",
+        ));
+    }
+    Ok(())
+}
 
 /// `StateReason` while a function is being created (and `LastUpdateStatusReason` while it is updated).
 pub const CREATING_REASON: &str = "The function is being created.";

@@ -540,13 +540,16 @@ pub fn print_sequence(sequence: u128) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dynamodb::key::{KeyAttribute, ScalarType};
+impl Stream {
+    /// The ARN of [`Stream::for_tests`].
+    pub(crate) const TEST_ARN: &'static str =
+        "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-11-26T00:00:00.000";
 
-    fn stream(settings: StreamSettings) -> Stream {
+    /// The stream of table `t` in us-east-1 (hash key `pk` of type S, new and old images), for unit tests.
+    pub(crate) fn for_tests(settings: StreamSettings) -> Self {
+        use crate::dynamodb::key::{KeyAttribute, ScalarType};
         Stream::new(
-            "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-11-26T00:00:00.000".into(),
+            Self::TEST_ARN.into(),
             "2026-11-26T00:00:00.000".into(),
             "t".into(),
             "us-east-1".into(),
@@ -560,6 +563,15 @@ mod tests {
             },
             settings,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(settings: StreamSettings) -> Stream {
+        Stream::for_tests(settings)
     }
 
     fn item(pk: &str, v: &str) -> Item {

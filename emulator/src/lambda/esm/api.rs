@@ -22,7 +22,7 @@ use crate::{
     lambda::{
         LambdaError,
         filter::FilterCriteria,
-        functions::{MAX_TAGS, parse_function_name},
+        functions::{check_tag_count, parse_function_name},
         wire::OtherMembers,
     },
 };
@@ -413,11 +413,7 @@ fn create(services: &Arc<Services>, ctx: &RequestContext, body: &Bytes) -> Resul
     };
     LambdaError::refuse_others(&input.others, "CreateEventSourceMapping")?;
     let tags = input.tags.clone().unwrap_or_default();
-    if tags.len() > MAX_TAGS {
-        return Err(LambdaError::invalid_parameter(
-            "Number of tags exceeds resource tag limit.",
-        ));
-    }
+    check_tag_count(&tags)?;
     let function_arn = function_arn_of(services, ctx, function_name)?;
     let stream = services
         .dynamodb
@@ -667,16 +663,15 @@ mod tests {
 
     use super::*;
     use crate::{
-        dynamodb::key::{KeyAttribute, KeySchema, ScalarType},
         lambda::{
             LambdaSettings,
             functions::{Code, Deployment, Function, FunctionState, LATEST},
             wire::FunctionConfiguration,
         },
-        streams::{Stream, StreamSettings, ViewType},
+        streams::{Stream, StreamSettings},
     };
 
-    const STREAM_ARN: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000";
+    const STREAM_ARN: &str = Stream::TEST_ARN;
 
     /// Services with function `f` and a stream holding one record. No environment can start: an invocation
     /// fails, which the mapping's health shows.
@@ -689,21 +684,7 @@ mod tests {
             },
         ));
         let (account, region) = (crate::edge::DEFAULT_ACCOUNT, crate::edge::DEFAULT_REGION);
-        let stream = Arc::new(Stream::new(
-            STREAM_ARN.into(),
-            "2026-01-01T00:00:00.000".into(),
-            "t".into(),
-            region.into(),
-            ViewType::NewAndOldImages,
-            KeySchema {
-                hash: KeyAttribute {
-                    name: "pk".into(),
-                    ty: ScalarType::S,
-                },
-                range: None,
-            },
-            StreamSettings::default(),
-        ));
+        let stream = Arc::new(Stream::for_tests(StreamSettings::default()));
         let item = serde_json::from_str(r#"{"pk":{"S":"a"}}"#).unwrap();
         stream.append(None, Some(&item), false);
         services.dynamodb.region(account, region).streams.add(stream);
